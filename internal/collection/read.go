@@ -1,0 +1,337 @@
+package collection
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/filter"
+	"github.com/strata-db/strata/internal/index/flat"
+	"github.com/strata-db/strata/internal/segment"
+)
+
+// Fetch says what to copy out for each returned point.
+type Fetch struct {
+	Payload bool
+	Dense   []int // schema indexes of the dense vectors to return
+	Sparse  []int // schema indexes of the sparse vectors to return
+}
+
+// Record is a point as returned by reads. Its slices are copies owned by
+// the caller.
+type Record struct {
+	ID      base.PointID
+	Seq     uint64
+	Score   float32
+	Payload []byte
+	Dense   [][]float32       // indexed like the schema; nil entries not fetched or absent
+	Sparse  []*segment.Sparse // likewise
+}
+
+func (c *Collection) materialize(v *segment.View, off uint32, f *Fetch) Record {
+	r := Record{ID: v.IDs[off], Seq: v.Seqs[off]}
+	if f.Payload {
+		if p := v.Payload(off); p != nil {
+			r.Payload = append([]byte(nil), p...)
+		}
+	}
+	if len(f.Dense) > 0 {
+		r.Dense = make([][]float32, len(c.schema.Dense))
+		for _, vi := range f.Dense {
+			if vec := v.Vector(vi, c.schema.Dense[vi].Dim, off); vec != nil {
+				r.Dense[vi] = append([]float32(nil), vec...)
+			}
+		}
+	}
+	if len(f.Sparse) > 0 {
+		r.Sparse = make([]*segment.Sparse, len(c.schema.Sparse))
+		for _, si := range f.Sparse {
+			if b := v.SparseBytes(si, off); b != nil {
+				if sp, ok := segment.DecodeSparse(b); ok {
+					r.Sparse[si] = &sp
+				}
+			}
+		}
+	}
+	return r
+}
+
+// Get returns the live points among ids, in the order of ids, each once.
+func (c *Collection) Get(ids []base.PointID, f Fetch) ([]Record, error) {
+	set, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer set.release()
+	out := make([]Record, 0, len(ids))
+	seen := make(map[base.PointID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		seg, off, ok := set.find(id)
+		if !ok {
+			continue
+		}
+		v := seg.View()
+		out = append(out, c.materialize(&v, off, &f))
+	}
+	return out, nil
+}
+
+// Scroll returns up to limit live points matching m with id >= from (all if
+// from is nil), in id order, and the id to continue from (nil at the end).
+func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.PointID, limit int, f Fetch) ([]Record, *base.PointID, error) {
+	set, err := c.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer set.release()
+	type hit struct {
+		id  base.PointID
+		seg int
+		off uint32
+	}
+	var hits []hit
+	views := make([]segment.View, len(set.segs))
+	for si, seg := range set.segs {
+		views[si] = seg.View()
+		v := &views[si]
+		n := 0
+		var cerr error
+		seg.AscendFrom(from, func(off uint32) bool {
+			if n%1024 == 0 {
+				if cerr = ctx.Err(); cerr != nil {
+					return false
+				}
+			}
+			if !m.Match(v.IDs[off], v.Payload(off)) {
+				return true
+			}
+			hits = append(hits, hit{v.IDs[off], si, off})
+			n++
+			return n <= limit
+		})
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return a.id.Compare(b.id) })
+	var next *base.PointID
+	if len(hits) > limit {
+		id := hits[limit].id
+		next = &id
+		hits = hits[:limit]
+	}
+	out := make([]Record, len(hits))
+	for i, h := range hits {
+		out[i] = c.materialize(&views[h.seg], h.off, &f)
+	}
+	return out, next, nil
+}
+
+// Count returns the number of live points matching m (all if m is nil).
+func (c *Collection) Count(ctx context.Context, m *filter.Matcher) (int, error) {
+	set, err := c.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer set.release()
+	n := 0
+	for _, seg := range set.segs {
+		if m == nil {
+			n += seg.LiveCount()
+			continue
+		}
+		v := seg.View()
+		for off := 0; off < v.N; off++ {
+			if off%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return 0, err
+				}
+			}
+			o := uint32(off)
+			if v.Live(o) && m.Match(v.IDs[o], v.Payload(o)) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// IDs returns the ids of the live points matching m, for operations that
+// select points by filter.
+func (c *Collection) IDs(ctx context.Context, m *filter.Matcher) ([]base.PointID, error) {
+	set, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer set.release()
+	var ids []base.PointID
+	for _, seg := range set.segs {
+		v := seg.View()
+		for off := 0; off < v.N; off++ {
+			if off%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			o := uint32(off)
+			if v.Live(o) && m.Match(v.IDs[o], v.Payload(o)) {
+				ids = append(ids, v.IDs[o])
+			}
+		}
+	}
+	return ids, nil
+}
+
+// Query is one nearest-neighbour search.
+type Query struct {
+	Vector []float32 // already normalised for Cosine
+	Index  int       // schema index of the dense vector searched
+	Limit  int
+	Offset int
+	// Threshold, if set, is the user-facing score threshold.
+	Threshold *float32
+	Filter    *filter.Matcher
+}
+
+// parallelMin is the number of points below which a search runs on the
+// calling goroutine alone: spawning workers costs more than it saves.
+const parallelMin = 16384
+
+type scanState struct {
+	heaps   []flat.TopK
+	scratch []float32
+}
+
+var scanPool = sync.Pool{New: func() any { return &scanState{scratch: make([]float32, flat.ChunkSize)} }}
+
+type unit struct {
+	seg    int
+	lo, hi int
+}
+
+// Search runs queries exactly (a full scan) over every segment, in
+// parallel across segments and across chunks of large segments, and
+// returns for each query its hits best first.
+func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetch) ([][]Record, error) {
+	set, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer set.release()
+	views := make([]segment.View, len(set.segs))
+	total := 0
+	for i, seg := range set.segs {
+		views[i] = seg.View()
+		total += views[i].N
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if total < parallelMin {
+		workers = 1
+	}
+	unitSize := total / (workers * 4)
+	unitSize = max(4096, min(unitSize, 65536))
+	var units []unit
+	for i := range views {
+		for lo := 0; lo < views[i].N; lo += unitSize {
+			units = append(units, unit{seg: i, lo: lo, hi: min(lo+unitSize, views[i].N)})
+		}
+	}
+	workers = max(1, min(workers, len(units)))
+
+	metrics := make([]flat.Metric, len(queries))
+	mins := make([]float32, len(queries))
+	for qi := range queries {
+		q := &queries[qi]
+		d := c.schema.Dense[q.Index].Distance
+		metrics[qi] = flat.MetricFor(d)
+		mins[qi] = float32(math.Inf(-1))
+		if q.Threshold != nil {
+			mins[qi] = flat.Internal(d, *q.Threshold)
+		}
+	}
+	states := make([]*scanState, workers)
+	var next atomic.Int64
+	var firstErr atomic.Pointer[error]
+	work := func(w int) {
+		st := scanPool.Get().(*scanState)
+		if cap(st.heaps) < len(queries) {
+			st.heaps = make([]flat.TopK, len(queries))
+		}
+		st.heaps = st.heaps[:len(queries)]
+		for qi := range queries {
+			st.heaps[qi].Reset(queries[qi].Limit + queries[qi].Offset)
+		}
+		states[w] = st
+		for {
+			ui := int(next.Add(1) - 1)
+			if ui >= len(units) {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+				return
+			}
+			u := units[ui]
+			v := &views[u.seg]
+			for qi := range queries {
+				q := &queries[qi]
+				vi, m := q.Index, q.Filter
+				accept := func(off uint32) bool {
+					return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
+				}
+				flat.Scan(metrics[qi], q.Vector, v.Dense[vi], u.lo, u.hi, mins[qi], st.scratch, uint32(u.seg), accept, &st.heaps[qi])
+			}
+		}
+	}
+	if workers == 1 {
+		work(0)
+	} else {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); work(w) }()
+		}
+		wg.Wait()
+	}
+	defer func() {
+		for _, st := range states {
+			if st != nil {
+				scanPool.Put(st)
+			}
+		}
+	}()
+	if p := firstErr.Load(); p != nil {
+		return nil, *p
+	}
+	out := make([][]Record, len(queries))
+	var cands []flat.Candidate
+	for qi := range queries {
+		q := &queries[qi]
+		h := &states[0].heaps[qi]
+		for _, st := range states[1:] {
+			h.Merge(&st.heaps[qi])
+		}
+		cands = h.Drain(cands[:0])
+		if q.Offset >= len(cands) {
+			out[qi] = []Record{}
+			continue
+		}
+		cands = cands[q.Offset:]
+		res := make([]Record, len(cands))
+		d := c.schema.Dense[q.Index].Distance
+		for i, cd := range cands {
+			res[i] = c.materialize(&views[cd.Tag], cd.Off, &fetches[qi])
+			res[i].Score = flat.External(d, cd.Score)
+		}
+		out[qi] = res
+	}
+	return out, nil
+}
