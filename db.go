@@ -50,7 +50,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	o.EnsureDefaults()
 	fs := o.fs
 	root := path.Join(dir, collectionsDir)
-	if err := fs.MkdirAll(root, 0o755); err != nil {
+	if err := vfs.MkdirAllSync(fs, root, 0o755); err != nil {
 		return nil, fmt.Errorf("strata: open %s: %w", dir, err)
 	}
 	lock, err := fs.Lock(path.Join(dir, "LOCK"))
@@ -163,7 +163,7 @@ func (db *DB) CreateCollection(ctx context.Context, name string, cfg CollectionC
 	if err := db.fs.RemoveAll(tmp); err != nil {
 		return nil, fmt.Errorf("strata: create %q: %w", name, err)
 	}
-	if err := db.fs.MkdirAll(tmp, 0o755); err != nil {
+	if err := vfs.MkdirAllSync(db.fs, tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("strata: create %q: %w", name, err)
 	}
 	if err := vfs.WriteFileAtomic(db.fs, path.Join(tmp, "config.json"), encodeConfig(&cfg)); err != nil {

@@ -174,7 +174,7 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 		stopped:   make(chan struct{}),
 	}
 	segDir := path.Join(dir, "segments")
-	if err := fs.MkdirAll(segDir, 0o755); err != nil {
+	if err := vfs.MkdirAllSync(fs, segDir, 0o755); err != nil {
 		return nil, fmt.Errorf("collection: %w", err)
 	}
 	m := &Manifest{NextSegmentID: 1}

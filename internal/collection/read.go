@@ -104,7 +104,7 @@ func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.P
 		v := &views[si]
 		n := 0
 		var cerr error
-		seg.AscendFrom(from, func(off uint32) bool {
+		seg.AscendFrom(v, from, func(off uint32) bool {
 			if n%1024 == 0 {
 				if cerr = ctx.Err(); cerr != nil {
 					return false

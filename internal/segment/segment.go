@@ -240,10 +240,10 @@ func (s *Segment) Freeze() { s.frozen.Store(true) }
 // Frozen reports whether Freeze was called.
 func (s *Segment) Frozen() bool { return s.frozen.Load() }
 
-// AscendFrom calls fn with the offsets of live points whose id >= from (all
-// points if from is nil), in id order, until fn returns false.
-func (s *Segment) AscendFrom(from *base.PointID, fn func(off uint32) bool) {
-	v := s.View()
+// AscendFrom calls fn with the offsets of v's live points whose id >= from
+// (all points if from is nil), in id order, until fn returns false. v must
+// be a view of s.
+func (s *Segment) AscendFrom(v *View, from *base.PointID, fn func(off uint32) bool) {
 	if s.sealed {
 		i := 0
 		if from != nil {
