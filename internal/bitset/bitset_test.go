@@ -52,3 +52,58 @@ func TestAtomicConcurrentReaders(t *testing.T) {
 		t.Fatalf("Count = %d, want %d", got, want)
 	}
 }
+
+func TestCOWSnapshotsAreStable(t *testing.T) {
+	b := NewCOW(100)
+	b.Set(3)
+	s1 := b.Snapshot()
+	b.Set(4)
+	b.Grow(70000)
+	b.Set(69999)
+	s2 := b.Snapshot()
+	b.Set(5)
+	if !s1.Get(3) || s1.Get(4) || s1.Get(69999) || s1.Count() != 1 {
+		t.Fatal("snapshot 1 changed after later sets")
+	}
+	if !s2.Get(4) || !s2.Get(69999) || s2.Get(5) || s2.Count() != 3 {
+		t.Fatal("snapshot 2 wrong")
+	}
+	if !b.Get(5) || b.Count() != 4 || b.Set(5) {
+		t.Fatal("current state wrong")
+	}
+	c := COWFromWords(b.Words(), b.Len())
+	if c.Count() != 4 || !c.Get(69999) {
+		t.Fatal("Words/COWFromWords round trip")
+	}
+}
+
+func TestCOWConcurrentSnapshots(t *testing.T) {
+	b := NewCOW(1 << 16)
+	var mu sync.RWMutex
+	var wg sync.WaitGroup
+	for r := 0; r < 3; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 200; k++ {
+				mu.RLock()
+				s := b.Snapshot()
+				mu.RUnlock()
+				c := s.Count()
+				for i := 0; i < 1<<16; i += 97 {
+					_ = s.Get(uint32(i))
+				}
+				if s.Count() != c {
+					t.Error("a snapshot changed under a reader")
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 1<<16; i += 7 {
+		mu.Lock()
+		b.Set(uint32(i))
+		mu.Unlock()
+	}
+	wg.Wait()
+}
