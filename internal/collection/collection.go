@@ -108,15 +108,26 @@ func (s *segSet) release() {
 	}
 }
 
-// find returns the segment and offset of the live version of id (C1).
-func (s *segSet) find(id base.PointID) (*segment.Segment, uint32, bool) {
+// find returns the segment (and its index in the set) and offset of the
+// live version of id (C1).
+func (s *segSet) find(id base.PointID) (*segment.Segment, int, uint32, bool) {
 	for i := len(s.segs) - 1; i >= 0; i-- {
 		if off, ok := s.segs[i].Lookup(id); ok {
-			return s.segs[i], off, true
+			return s.segs[i], i, off, true
 		}
 	}
-	return nil, 0, false
+	return nil, 0, 0, false
 }
+
+// snapshot is a consistent, point-in-time read view of every segment of a
+// set (C4): views taken under stateMu, which writers hold exclusively while
+// applying an operation, so no operation is half visible.
+type snapshot struct {
+	set   *segSet
+	views []segment.View
+}
+
+func (s *snapshot) release() { s.set.release() }
 
 // Collection is an open collection. All methods are safe for concurrent use.
 type Collection struct {
@@ -135,7 +146,9 @@ type Collection struct {
 	applyMu    sync.Mutex // serializes applying operations and segment-set changes
 	appliedSeq atomic.Uint64
 
-	stateMu sync.RWMutex // guards cur (the pointer only; the set is immutable)
+	// stateMu guards cur and is held exclusively while one operation is
+	// applied to the segments, shared while readers take their views (C4).
+	stateMu sync.RWMutex
 	cur     *segSet
 
 	optMu      sync.Mutex // one optimization at a time; guards the fields below
@@ -244,7 +257,9 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 		if err != nil {
 			return fmt.Errorf("wal record %d: %w", seq, err)
 		}
-		c.apply(op, seq)
+		c.stateMu.Lock()
+		c.applyLocked(op, seq)
+		c.stateMu.Unlock()
 		c.appliedSeq.Store(seq)
 		replayed++
 		return nil
@@ -300,15 +315,23 @@ func (c *Collection) Close() error {
 	return err
 }
 
-// acquire returns the current segment set with a reference taken.
-func (c *Collection) acquire() (*segSet, error) {
+// acquire takes a snapshot of the current segment set. If lookup is not
+// nil it runs under the same lock, so its lookups see the snapshot's state.
+func (c *Collection) acquire(lookup func(set *segSet)) (*snapshot, error) {
 	c.stateMu.RLock()
 	defer c.stateMu.RUnlock()
 	if c.cur == nil {
 		return nil, base.ErrClosed
 	}
 	c.cur.refs.Add(1)
-	return c.cur, nil
+	s := &snapshot{set: c.cur, views: make([]segment.View, len(c.cur.segs))}
+	for i, sg := range c.cur.segs {
+		s.views[i] = sg.View()
+	}
+	if lookup != nil {
+		lookup(c.cur)
+	}
+	return s, nil
 }
 
 func (c *Collection) current() *segSet {
@@ -453,7 +476,9 @@ func (c *Collection) applyDurable() {
 		c.pending[0] = pendingOp{}
 		c.pending = c.pending[1:]
 		c.pendMu.Unlock()
-		c.apply(p.op, p.seq)
+		c.stateMu.Lock()
+		c.applyLocked(p.op, p.seq)
+		c.stateMu.Unlock()
 		c.appliedSeq.Store(p.seq)
 	}
 }
@@ -461,7 +486,7 @@ func (c *Collection) applyDurable() {
 func (c *Collection) checkExisting(op *Op) error {
 	set := c.current()
 	check := func(id base.PointID) error {
-		if _, _, ok := set.find(id); !ok {
+		if _, _, _, ok := set.find(id); !ok {
 			return base.NotFoundf("no point with id %s", id)
 		}
 		return nil
@@ -479,18 +504,18 @@ func (c *Collection) checkExisting(op *Op) error {
 	return nil
 }
 
-// apply applies one operation at seq to the current segment set. The caller
-// holds applyMu (or is the single goroutine replaying during Open). Points
-// whose live version was written at or after seq are left alone, which
-// makes replay idempotent.
-func (c *Collection) apply(op *Op, seq uint64) {
-	set := c.current()
+// applyLocked applies one operation at seq to the current segment set. The
+// caller holds applyMu (or is the single goroutine replaying during Open)
+// and stateMu exclusively. Points whose live version was written at or after
+// seq are left alone, which makes replay idempotent.
+func (c *Collection) applyLocked(op *Op, seq uint64) {
+	set := c.cur
 	app := set.appendable()
 	switch op.Kind {
 	case OpUpsert:
 		for i := range op.Points {
 			p := &op.Points[i]
-			if seg, off, ok := set.find(p.ID); ok {
+			if seg, _, off, ok := set.find(p.ID); ok {
 				if seg.Seq(off) >= seq {
 					continue
 				}
@@ -502,7 +527,7 @@ func (c *Collection) apply(op *Op, seq uint64) {
 		}
 	case OpDelete:
 		for _, id := range op.IDs {
-			if seg, off, ok := set.find(id); ok {
+			if seg, _, off, ok := set.find(id); ok {
 				seg.Delete(off)
 			}
 		}
@@ -532,7 +557,7 @@ func (c *Collection) apply(op *Op, seq uint64) {
 // rewrite replaces the live version of id by fn's modification of it,
 // appended to the appendable segment.
 func (c *Collection) rewrite(set *segSet, id base.PointID, seq uint64, fn func(*segment.Point)) {
-	seg, off, ok := set.find(id)
+	seg, _, off, ok := set.find(id)
 	if !ok || seg.Seq(off) >= seq {
 		return
 	}
@@ -642,18 +667,19 @@ type Info struct {
 
 // Info returns counts for collection info.
 func (c *Collection) Info() (Info, error) {
-	set, err := c.acquire()
+	snap, err := c.acquire(nil)
 	if err != nil {
 		return Info{}, err
 	}
-	defer set.release()
+	defer snap.release()
 	in := Info{Optimizing: c.optimizing.Load(), AppliedSeq: c.appliedSeq.Load()}
-	for _, s := range set.segs {
-		if s.Len() == 0 && !s.Sealed() {
+	for i, s := range snap.set.segs {
+		v := &snap.views[i]
+		if v.N == 0 && !s.Sealed() {
 			continue
 		}
 		in.Segments++
-		in.Points += s.LiveCount()
+		in.Points += v.N - v.Deleted.Count()
 	}
 	c.optMu.Lock()
 	in.Checkpoint = c.checkpoint

@@ -132,10 +132,9 @@ func (c *Collection) optimize(force bool) error {
 	for _, s := range frozen {
 		s.Freeze()
 	}
-	delSnap := make(map[*segment.Segment]*bitset.Atomic, len(set.segs))
+	delSnap := make(map[*segment.Segment]bitset.Snapshot, len(set.segs))
 	for _, s := range set.segs {
-		v := s.View()
-		delSnap[s] = v.Deleted.Clone()
+		delSnap[s] = s.View().Deleted
 	}
 	var groups []*group
 	addGroup := func(srcs []*segment.Segment) {
@@ -259,7 +258,7 @@ func (c *Collection) optimize(force bool) error {
 		}
 		i := uint32(0)
 		for si, src := range g.srcs {
-			del := g.views[si].Deleted
+			del := g.srcSegs[si].View().Deleted // now, not as of the checkpoint
 			for _, off := range src.Offs {
 				if del.Get(off) {
 					g.out.Delete(i)

@@ -62,24 +62,30 @@ func (c *Collection) materialize(v *segment.View, off uint32, f *Fetch) Record {
 
 // Get returns the live points among ids, in the order of ids, each once.
 func (c *Collection) Get(ids []base.PointID, f Fetch) ([]Record, error) {
-	set, err := c.acquire()
+	type loc struct {
+		seg int
+		off uint32
+	}
+	var locs []loc
+	snap, err := c.acquire(func(set *segSet) {
+		seen := make(map[base.PointID]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, si, off, ok := set.find(id); ok {
+				locs = append(locs, loc{si, off})
+			}
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer set.release()
-	out := make([]Record, 0, len(ids))
-	seen := make(map[base.PointID]bool, len(ids))
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		seg, off, ok := set.find(id)
-		if !ok {
-			continue
-		}
-		v := seg.View()
-		out = append(out, c.materialize(&v, off, &f))
+	defer snap.release()
+	out := make([]Record, len(locs))
+	for i, l := range locs {
+		out[i] = c.materialize(&snap.views[l.seg], l.off, &f)
 	}
 	return out, nil
 }
@@ -87,20 +93,19 @@ func (c *Collection) Get(ids []base.PointID, f Fetch) ([]Record, error) {
 // Scroll returns up to limit live points matching m with id >= from (all if
 // from is nil), in id order, and the id to continue from (nil at the end).
 func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.PointID, limit int, f Fetch) ([]Record, *base.PointID, error) {
-	set, err := c.acquire()
+	snap, err := c.acquire(nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer set.release()
+	defer snap.release()
 	type hit struct {
 		id  base.PointID
 		seg int
 		off uint32
 	}
 	var hits []hit
-	views := make([]segment.View, len(set.segs))
-	for si, seg := range set.segs {
-		views[si] = seg.View()
+	views := snap.views
+	for si, seg := range snap.set.segs {
 		v := &views[si]
 		n := 0
 		var cerr error
@@ -137,18 +142,18 @@ func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.P
 
 // Count returns the number of live points matching m (all if m is nil).
 func (c *Collection) Count(ctx context.Context, m *filter.Matcher) (int, error) {
-	set, err := c.acquire()
+	snap, err := c.acquire(nil)
 	if err != nil {
 		return 0, err
 	}
-	defer set.release()
+	defer snap.release()
 	n := 0
-	for _, seg := range set.segs {
+	for i := range snap.views {
+		v := &snap.views[i]
 		if m == nil {
-			n += seg.LiveCount()
+			n += v.N - v.Deleted.Count()
 			continue
 		}
-		v := seg.View()
 		for off := 0; off < v.N; off++ {
 			if off%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -167,14 +172,14 @@ func (c *Collection) Count(ctx context.Context, m *filter.Matcher) (int, error) 
 // IDs returns the ids of the live points matching m, for operations that
 // select points by filter.
 func (c *Collection) IDs(ctx context.Context, m *filter.Matcher) ([]base.PointID, error) {
-	set, err := c.acquire()
+	snap, err := c.acquire(nil)
 	if err != nil {
 		return nil, err
 	}
-	defer set.release()
+	defer snap.release()
 	var ids []base.PointID
-	for _, seg := range set.segs {
-		v := seg.View()
+	for i := range snap.views {
+		v := &snap.views[i]
 		for off := 0; off < v.N; off++ {
 			if off%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -221,15 +226,14 @@ type unit struct {
 // parallel across segments and across chunks of large segments, and
 // returns for each query its hits best first.
 func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetch) ([][]Record, error) {
-	set, err := c.acquire()
+	snap, err := c.acquire(nil)
 	if err != nil {
 		return nil, err
 	}
-	defer set.release()
-	views := make([]segment.View, len(set.segs))
+	defer snap.release()
+	views := snap.views
 	total := 0
-	for i, seg := range set.segs {
-		views[i] = seg.View()
+	for i := range views {
 		total += views[i].N
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -325,11 +329,16 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 			continue
 		}
 		cands = cands[q.Offset:]
-		res := make([]Record, len(cands))
+		res := make([]Record, 0, len(cands))
 		d := c.schema.Dense[q.Index].Distance
-		for i, cd := range cands {
-			res[i] = c.materialize(&views[cd.Tag], cd.Off, &fetches[qi])
-			res[i].Score = flat.External(d, cd.Score)
+		for _, cd := range cands {
+			score := flat.External(d, cd.Score)
+			if q.Threshold != nil && !flat.Passes(d, score, *q.Threshold) {
+				break // candidates are best first
+			}
+			r := c.materialize(&views[cd.Tag], cd.Off, &fetches[qi])
+			r.Score = score
+			res = append(res, r)
 		}
 		out[qi] = res
 	}

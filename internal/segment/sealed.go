@@ -441,7 +441,7 @@ func decodeSealed(data []byte, id uint64, schema *Schema, verify bool) (*Segment
 			return nil, err
 		}
 	}
-	s.v.Deleted = bitset.NewAtomic(n)
+	s.del = bitset.NewCOW(n)
 	s.live.Store(int64(n))
 	s.refs.Store(1)
 	return s, nil
@@ -450,8 +450,8 @@ func decodeSealed(data []byte, id uint64, schema *Schema, verify bool) (*Segment
 // SetDeleted installs a persisted deleted bitset (from ReadDeleted) on a
 // freshly opened sealed segment.
 func (s *Segment) SetDeleted(words []uint64) {
-	s.v.Deleted = bitset.FromWords(words, s.v.N)
-	s.live.Store(int64(s.v.N - s.v.Deleted.Count()))
+	s.del = bitset.COWFromWords(words, s.v.N)
+	s.live.Store(int64(s.v.N - s.del.Count()))
 }
 
 // Deleted file format, version 1 (little endian), written atomically:

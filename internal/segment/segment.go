@@ -11,16 +11,16 @@ import (
 	"github.com/strata-db/strata/internal/bitset"
 )
 
-// View is a read view of a segment's columns (invariant S3). Its slices must
-// not be modified. The deleted bitset is shared with the segment, so a view
-// sees tombstones set after it was taken (never fewer than at that moment).
+// View is a point-in-time read view of a segment (invariant S3): its
+// columns up to N and a snapshot of its tombstones. Its slices must not be
+// modified.
 type View struct {
 	N       int
 	IDs     []base.PointID
 	Seqs    []uint64
 	Dense   [][]float32      // per schema dense vector: N*dim values, zero where absent
 	Present []*bitset.Atomic // per dense vector; nil means every point has it
-	Deleted *bitset.Atomic
+	Deleted bitset.Snapshot
 
 	// Payload and sparse vectors: appendable segments keep one slice per
 	// point; sealed ones keep offsets into a blob.
@@ -86,11 +86,13 @@ type Segment struct {
 	schema *Schema
 	sealed bool
 
-	// mu guards v's slice headers and index for an appendable segment while
-	// the single writer grows them (S3, S4). Sealed segments never take it
-	// for writing.
+	// mu guards v's slice headers, del and index against the single writer
+	// (S3, S4). A View is consistent for one segment; the collection makes
+	// views of all its segments consistent with each other by taking them
+	// under its own state lock, which every writer holds exclusively.
 	mu    sync.RWMutex
-	v     View
+	v     View // v.Deleted is unused: del is the live tombstone set
+	del   *bitset.COW
 	index map[base.PointID]uint32 // appendable: live points only
 	perm  []uint32                // sealed: offsets ordered by id
 
@@ -107,8 +109,7 @@ type Segment struct {
 
 // NewAppendable returns an empty appendable segment.
 func NewAppendable(id uint64, schema *Schema) *Segment {
-	s := &Segment{id: id, schema: schema, index: make(map[base.PointID]uint32)}
-	s.v.Deleted = bitset.NewAtomic(0)
+	s := &Segment{id: id, schema: schema, index: make(map[base.PointID]uint32), del: bitset.NewCOW(0)}
 	s.v.Dense = make([][]float32, len(schema.Dense))
 	s.v.Present = make([]*bitset.Atomic, len(schema.Dense))
 	for i := range s.v.Present {
@@ -131,9 +132,6 @@ func (s *Segment) Schema() *Schema { return s.schema }
 
 // Len returns the number of offsets, deleted ones included.
 func (s *Segment) Len() int {
-	if s.sealed {
-		return s.v.N
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.v.N
@@ -142,14 +140,13 @@ func (s *Segment) Len() int {
 // LiveCount returns the number of points not deleted.
 func (s *Segment) LiveCount() int { return int(s.live.Load()) }
 
-// View returns a read view (S3).
+// View returns a point-in-time read view (S3).
 func (s *Segment) View() View {
-	if s.sealed {
-		return s.v
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.v
+	v := s.v
+	v.Deleted = s.del.Snapshot()
+	return v
 }
 
 // Lookup returns the offset of the live point id.
@@ -166,7 +163,10 @@ func (s *Segment) Lookup(id base.PointID) (uint32, bool) {
 		return 0, false
 	}
 	off := s.perm[i]
-	if s.v.Deleted.Get(off) {
+	s.mu.RLock()
+	deleted := s.del.Get(off)
+	s.mu.RUnlock()
+	if deleted {
 		return 0, false
 	}
 	return off, true
@@ -174,18 +174,13 @@ func (s *Segment) Lookup(id base.PointID) (uint32, bool) {
 
 // Delete tombstones the point at off; it reports whether it was live.
 func (s *Segment) Delete(off uint32) bool {
-	if !s.sealed {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !s.v.Deleted.Set(off) {
-			return false
-		}
-		delete(s.index, s.v.IDs[off])
-		s.live.Add(-1)
-		return true
-	}
-	if !s.v.Deleted.Set(off) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.del.Set(off) {
 		return false
+	}
+	if !s.sealed {
+		delete(s.index, s.v.IDs[off])
 	}
 	s.live.Add(-1)
 	return true
@@ -202,7 +197,7 @@ func (s *Segment) Append(p *Point, seq uint64) uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.index[p.ID]; ok {
-		s.v.Deleted.Set(old)
+		s.del.Set(old)
 		s.live.Add(-1)
 	}
 	off := uint32(s.v.N)
@@ -226,7 +221,7 @@ func (s *Segment) Append(p *Point, seq uint64) uint32 {
 		s.v.sparse[i] = append(s.v.sparse[i], enc)
 	}
 	s.v.payloads = append(s.v.payloads, p.Payload)
-	s.v.Deleted = s.v.Deleted.Grown(n)
+	s.del.Grow(n)
 	s.v.N = n
 	s.index[p.ID] = off
 	s.live.Add(1)

@@ -59,15 +59,27 @@ func External(d base.Distance, s float32) float32 {
 	return s
 }
 
-// Internal converts a user-facing score threshold to an internal one.
+// Internal converts a user-facing score threshold to an internal one. For
+// Euclid the bound is widened by a few ulps, because squaring the rounded
+// distance can land just inside the true squared distance; callers apply the
+// exact test to the external score (Passes).
 func Internal(d base.Distance, s float32) float32 {
 	switch d {
 	case base.Euclid:
-		return -s * s
+		return float32(-float64(s) * float64(s) * (1 + 1e-6))
 	case base.Manhattan:
 		return -s
 	}
 	return s
+}
+
+// Passes reports whether an external score meets a user threshold: at
+// least t for similarities, at most t for distances.
+func Passes(d base.Distance, score, t float32) bool {
+	if d.HigherIsBetter() {
+		return score >= t
+	}
+	return score <= t
 }
 
 // Candidate is one scored point: its segment (Tag) and offset.
