@@ -146,6 +146,13 @@ func (s *Segment) View() View {
 	defer s.mu.RUnlock()
 	v := s.v
 	v.Deleted = s.del.Snapshot()
+	if !s.sealed {
+		// The writer replaces these per-vector slice headers as columns
+		// grow: copy the outer slices so the view keeps its own.
+		v.Dense = slices.Clone(v.Dense)
+		v.Present = slices.Clone(v.Present)
+		v.sparse = slices.Clone(v.sparse)
+	}
 	return v
 }
 
