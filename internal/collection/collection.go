@@ -506,8 +506,8 @@ func (c *Collection) checkExisting(op *Op) error {
 
 // applyLocked applies one operation at seq to the current segment set. The
 // caller holds applyMu (or is the single goroutine replaying during Open)
-// and stateMu exclusively. Points whose live version was written at or after
-// seq are left alone, which makes replay idempotent.
+// and stateMu exclusively. Points whose live version was written after
+// seq are left alone; every operation is idempotent, so replay is too.
 func (c *Collection) applyLocked(op *Op, seq uint64) {
 	set := c.cur
 	app := set.appendable()
@@ -516,7 +516,10 @@ func (c *Collection) applyLocked(op *Op, seq uint64) {
 		for i := range op.Points {
 			p := &op.Points[i]
 			if seg, _, off, ok := set.find(p.ID); ok {
-				if seg.Seq(off) >= seq {
+				// Skip only versions written by a later operation: the same
+				// id twice in one batch must end with the last one (and
+				// re-applying an operation is harmless).
+				if seg.Seq(off) > seq {
 					continue
 				}
 				if seg != app {
@@ -558,7 +561,7 @@ func (c *Collection) applyLocked(op *Op, seq uint64) {
 // appended to the appendable segment.
 func (c *Collection) rewrite(set *segSet, id base.PointID, seq uint64, fn func(*segment.Point)) {
 	seg, _, off, ok := set.find(id)
-	if !ok || seg.Seq(off) >= seq {
+	if !ok || seg.Seq(off) > seq {
 		return
 	}
 	p := seg.ReadPoint(off)
