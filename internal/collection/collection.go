@@ -334,6 +334,10 @@ func (c *Collection) acquire(lookup func(set *segSet)) (*snapshot, error) {
 	return s, nil
 }
 
+// current returns the current set without a reference. Only the optimizer
+// (the one goroutine that swaps sets, under optMu) may use the sealed
+// segments of the result; others may look at the in-memory appendable
+// segment, which is never unmapped.
 func (c *Collection) current() *segSet {
 	c.stateMu.RLock()
 	defer c.stateMu.RUnlock()
@@ -430,7 +434,7 @@ func (c *Collection) Write(ctx context.Context, op *Op, resolve func(*Collection
 		return err
 	}
 	c.applyDurable()
-	if c.current() != nil && c.appendableLen() >= c.opts.Optimizer.FlushPoints {
+	if c.appendableLen() >= c.opts.Optimizer.FlushPoints {
 		select {
 		case c.kick <- struct{}{}:
 		default:
@@ -484,7 +488,13 @@ func (c *Collection) applyDurable() {
 }
 
 func (c *Collection) checkExisting(op *Op) error {
-	set := c.current()
+	// Under stateMu the optimizer cannot swap (and unmap) segments.
+	c.stateMu.RLock()
+	defer c.stateMu.RUnlock()
+	set := c.cur
+	if set == nil {
+		return base.ErrClosed
+	}
 	check := func(id base.PointID) error {
 		if _, _, _, ok := set.find(id); !ok {
 			return base.NotFoundf("no point with id %s", id)
