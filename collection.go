@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
@@ -14,12 +16,14 @@ import (
 	"github.com/strata-db/strata/internal/filter"
 	"github.com/strata-db/strata/internal/segment"
 	"github.com/strata-db/strata/internal/vector"
+	"github.com/strata-db/strata/internal/vfs"
 )
 
 // Collection is a handle to one collection. It is safe for concurrent use.
 type Collection struct {
 	db      *DB
 	name    string
+	cfgMu   sync.Mutex // guards cfg against Update
 	cfg     CollectionConfig
 	schema  *segment.Schema
 	eng     *collection.Collection
@@ -30,7 +34,46 @@ type Collection struct {
 func (c *Collection) Name() string { return c.name }
 
 // Config returns the collection's configuration.
-func (c *Collection) Config() CollectionConfig { return c.cfg }
+func (c *Collection) Config() CollectionConfig {
+	c.cfgMu.Lock()
+	defer c.cfgMu.Unlock()
+	return c.cfg
+}
+
+// CollectionUpdate changes a collection's tunable parameters; nil fields
+// are left alone. Vectors cannot change.
+type CollectionUpdate struct {
+	HNSW       *HnswConfig
+	Optimizers *OptimizersConfig
+}
+
+// Update changes the HNSW and optimizer parameters. The new configuration is
+// persisted before it takes effect; graphs built with other HNSW parameters
+// are rebuilt in the background (searches use the old graphs meanwhile).
+func (c *Collection) Update(ctx context.Context, u CollectionUpdate) error {
+	if err := c.check(ctx); err != nil {
+		return err
+	}
+	c.cfgMu.Lock()
+	defer c.cfgMu.Unlock()
+	cfg := c.cfg
+	if u.HNSW != nil {
+		cfg.HNSW = *u.HNSW
+	}
+	if u.Optimizers != nil {
+		cfg.Optimizers = *u.Optimizers
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := vfs.WriteFileAtomic(c.db.fs, path.Join(c.db.collDir(c.name), "config.json"), encodeConfig(&cfg)); err != nil {
+		return fmt.Errorf("strata: update %q: %w", c.name, err)
+	}
+	c.cfg = cfg
+	c.eng.SetOptimizerConfig(cfg.engineOptimizer())
+	c.eng.SetIndexConfig(cfg.engineIndex())
+	return nil
+}
 
 func (c *Collection) check(ctx context.Context) error {
 	if c.dropped.Load() {
@@ -51,10 +94,12 @@ const (
 
 // CollectionInfo reports a collection's state.
 type CollectionInfo struct {
-	Status        CollectionStatus
-	PointsCount   int
-	SegmentsCount int
-	Config        CollectionConfig
+	Status      CollectionStatus
+	PointsCount int
+	// IndexedVectorsCount counts vectors in HNSW graphs.
+	IndexedVectorsCount int
+	SegmentsCount       int
+	Config              CollectionConfig
 	// Err is why the status is red (a failed WAL write or fsync).
 	Err error
 }
@@ -68,7 +113,7 @@ func (c *Collection) Info(ctx context.Context) (CollectionInfo, error) {
 	if err != nil {
 		return CollectionInfo{}, err
 	}
-	out := CollectionInfo{Status: StatusGreen, PointsCount: in.Points, SegmentsCount: in.Segments, Config: c.cfg}
+	out := CollectionInfo{Status: StatusGreen, PointsCount: in.Points, IndexedVectorsCount: in.IndexedVectors, SegmentsCount: in.Segments, Config: c.Config()}
 	if in.Optimizing {
 		out.Status = StatusYellow
 	}
@@ -339,11 +384,22 @@ func (c *Collection) DeleteVectors(ctx context.Context, sel Selector, names []st
 }
 
 // Optimize seals the in-memory segment and runs the optimizer once, now.
+// Graphs are built in the background afterwards; WaitIndexed waits for them.
 func (c *Collection) Optimize(ctx context.Context) error {
 	if err := c.check(ctx); err != nil {
 		return err
 	}
 	return c.eng.Optimize(true)
+}
+
+// WaitIndexed builds, on the calling goroutine, every HNSW graph that is due
+// (segments over the indexing threshold, or indexed with other parameters)
+// and returns when none is left.
+func (c *Collection) WaitIndexed(ctx context.Context) error {
+	if err := c.check(ctx); err != nil {
+		return err
+	}
+	return c.eng.IndexNow()
 }
 
 // --- reads ---
@@ -576,9 +632,10 @@ type SearchRequest struct {
 	// ScoreThreshold drops hits worse than it: lower similarities for
 	// Cosine and Dot, larger distances for Euclid and Manhattan.
 	ScoreThreshold *float32
-	// Exact forces an exhaustive scan. (Every search is exact for now.)
+	// Exact forces an exhaustive scan instead of the HNSW graphs.
 	Exact bool
-	// HnswEf is the HNSW beam width; accepted, not yet used.
+	// HnswEf is the HNSW beam width (default: the collection's
+	// ef_construct); larger is more accurate and slower.
 	HnswEf      int
 	WithPayload PayloadSelector
 	WithVectors VectorSelector
@@ -593,7 +650,7 @@ func (c *Collection) query(req *SearchRequest, path string) (collection.Query, e
 	if err != nil {
 		return collection.Query{}, err
 	}
-	q := collection.Query{Index: vi, Limit: req.Limit, Offset: req.Offset, Threshold: req.ScoreThreshold}
+	q := collection.Query{Index: vi, Limit: req.Limit, Offset: req.Offset, Threshold: req.ScoreThreshold, Exact: req.Exact, Ef: req.HnswEf}
 	if q.Vector, err = c.dense(vi, req.Vector, path+".vector"); err != nil {
 		return q, err
 	}

@@ -66,8 +66,28 @@ type OptimizersConfig struct {
 	DeletedThreshold float64 `json:"deleted_threshold,omitempty"`
 	VacuumMinPoints  int     `json:"vacuum_min_points,omitempty"`
 	// Interval between background optimizer checks (default 1s); negative
-	// disables the background optimizer.
+	// disables the background optimizer and indexer.
 	Interval time.Duration `json:"interval,omitempty"`
+	// IndexingThresholdKB: a sealed segment gets an HNSW graph once its
+	// vectors take this many KiB (default 10,000; 1 KiB is one 256-dim
+	// vector). Negative disables indexing: every search is exact.
+	IndexingThresholdKB int `json:"indexing_threshold,omitempty"`
+}
+
+// HnswConfig configures the HNSW graphs of indexed segments. Changing it
+// (Collection.Update) rebuilds the graphs in the background.
+type HnswConfig struct {
+	// M is the number of neighbours per node (default 16; layer 0 keeps 2M).
+	M int `json:"m,omitempty"`
+	// EfConstruct is the beam width while building (default 100); it is
+	// also the default search beam width (SearchRequest.HnswEf).
+	EfConstruct int `json:"ef_construct,omitempty"`
+	// FullScanThresholdKB: segments whose vectors take fewer KiB are
+	// searched exactly even if indexed (default 10,000).
+	FullScanThresholdKB int `json:"full_scan_threshold,omitempty"`
+	// MaxIndexingThreads bounds the threads building a graph (default: all
+	// cores).
+	MaxIndexingThreads int `json:"max_indexing_threads,omitempty"`
 }
 
 // CollectionConfig is a collection's configuration, fixed at creation.
@@ -78,6 +98,7 @@ type CollectionConfig struct {
 	// SparseVectors lists the sparse vectors by name.
 	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`
 	Optimizers    OptimizersConfig              `json:"optimizers"`
+	HNSW          HnswConfig                    `json:"hnsw_config"`
 }
 
 // Limits on input.
@@ -164,6 +185,21 @@ func (c *CollectionConfig) Validate() error {
 	if o.DeletedThreshold < 0 || o.DeletedThreshold > 1 {
 		return base.InvalidArgumentf("config.optimizers.deleted_threshold: %v is out of range 0..1", o.DeletedThreshold)
 	}
+	return c.HNSW.Validate()
+}
+
+// Validate checks the HNSW parameters.
+func (h *HnswConfig) Validate() error {
+	switch {
+	case h.M < 0 || h.M > 512:
+		return base.InvalidArgumentf("config.hnsw_config.m: %d is out of range 0..512", h.M)
+	case h.EfConstruct < 0 || h.EfConstruct > 100000:
+		return base.InvalidArgumentf("config.hnsw_config.ef_construct: %d is out of range 0..100000", h.EfConstruct)
+	case h.FullScanThresholdKB < 0:
+		return base.InvalidArgumentf("config.hnsw_config.full_scan_threshold: %d is negative", h.FullScanThresholdKB)
+	case h.MaxIndexingThreads < 0:
+		return base.InvalidArgumentf("config.hnsw_config.max_indexing_threads: %d is negative", h.MaxIndexingThreads)
+	}
 	return nil
 }
 
@@ -195,6 +231,16 @@ func (c *CollectionConfig) schema() *segment.Schema {
 	}
 	slices.Sort(s.Sparse)
 	return s
+}
+
+func (c *CollectionConfig) engineIndex() collection.IndexConfig {
+	return collection.IndexConfig{
+		M:                   c.HNSW.M,
+		EfConstruct:         c.HNSW.EfConstruct,
+		IndexingThresholdKB: c.Optimizers.IndexingThresholdKB,
+		FullScanThresholdKB: c.HNSW.FullScanThresholdKB,
+		Threads:             c.HNSW.MaxIndexingThreads,
+	}
 }
 
 func (c *CollectionConfig) engineOptimizer() collection.OptimizerConfig {

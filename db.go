@@ -100,6 +100,7 @@ func (db *DB) startCollection(name string, cfg *CollectionConfig) (*Collection, 
 	schema := cfg.schema()
 	eng, err := collection.Open(db.fs, db.collDir(name), schema, collection.Options{
 		Optimizer:       cfg.engineOptimizer(),
+		Index:           cfg.engineIndex(),
 		VerifyChecksums: !db.opts.SkipChecksums,
 		Logger:          db.opts.Logger.With("collection", name),
 	})

@@ -67,6 +67,7 @@ func (o *OptimizerConfig) EnsureDefaults() {
 // Options configure a collection's engine.
 type Options struct {
 	Optimizer OptimizerConfig
+	Index     IndexConfig
 	WAL       wal.Options
 	// VerifyChecksums verifies every section checksum of sealed segments on
 	// open (default on in the root package).
@@ -155,7 +156,14 @@ type Collection struct {
 	checkpoint uint64
 	nextSegID  uint64
 	persisted  map[uint64]string // segment id -> deleted file named by the manifest
+	manifest   *Manifest         // the last committed manifest
 	optimizing atomic.Bool
+
+	indexCfg   atomic.Pointer[IndexConfig]
+	indexMu    sync.Mutex // one graph build at a time (each uses every core)
+	indexing   atomic.Int32
+	idxKick    chan struct{}
+	idxStopped chan struct{}
 
 	failed  atomic.Pointer[error] // first WAL failure: the collection is read-only
 	closeMu sync.RWMutex          // Write and Optimize hold it shared; Close exclusively
@@ -182,10 +190,15 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 	c := &Collection{
 		fs: fs, dir: dir, schema: schema, opts: opts, log: opts.Logger,
 		persisted: make(map[uint64]string),
-		kick:      make(chan struct{}, 1),
-		stop:      make(chan struct{}),
-		stopped:   make(chan struct{}),
+		kick:       make(chan struct{}, 1),
+		idxKick:    make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		stopped:    make(chan struct{}),
+		idxStopped: make(chan struct{}),
 	}
+	ic := opts.Index
+	ic.EnsureDefaults()
+	c.indexCfg.Store(&ic)
 	segDir := path.Join(dir, "segments")
 	if err := vfs.MkdirAllSync(fs, segDir, 0o755); err != nil {
 		return nil, fmt.Errorf("collection: %w", err)
@@ -226,6 +239,13 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 			keep[ms.Deleted] = true
 			c.persisted[ms.ID] = ms.Deleted
 		}
+		for _, mg := range ms.Graphs {
+			p := segment.GraphParams{M: mg.M, EfConstruct: mg.EfConstruct}
+			if err := s.LoadGraph(fs, path.Join(segDir, mg.File), mg.Vector, p, opts.VerifyChecksums); err != nil {
+				return fail(fmt.Errorf("collection %s: segment %d: %w", dir, ms.ID, err))
+			}
+			keep[mg.File] = true
+		}
 	}
 	// Files the manifest does not name are leftovers of an optimization that
 	// did not commit (C3): remove them.
@@ -242,6 +262,7 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 	}
 	c.checkpoint = m.Checkpoint
 	c.nextSegID = m.NextSegmentID
+	c.manifest = m
 	app := segment.NewAppendable(c.nextSegID, schema)
 	c.nextSegID++
 	segs = append(segs, app)
@@ -275,8 +296,11 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 	c.log.Debug("collection opened", "dir", dir, "segments", len(m.Segments), "checkpoint", m.Checkpoint, "replayed", replayed)
 	if opts.Optimizer.Interval > 0 {
 		go c.optimizerLoop()
+		go c.indexerLoop()
+		c.kickIndexer()
 	} else {
 		close(c.stopped)
+		close(c.idxStopped)
 	}
 	return c, nil
 }
@@ -292,6 +316,9 @@ func (c *Collection) Close() error {
 	}
 	close(c.stop)
 	<-c.stopped
+	<-c.idxStopped
+	c.indexMu.Lock() // an IndexNow in progress
+	c.indexMu.Unlock()
 	c.closeMu.Lock() // waits for in-flight writes
 	defer c.closeMu.Unlock()
 	c.writeMu.Lock()
@@ -673,9 +700,11 @@ func deletePayloadKeys(old []byte, keys []string) []byte {
 type Info struct {
 	Points     int
 	Segments   int
-	Optimizing bool
-	Checkpoint uint64
-	AppliedSeq uint64
+	Optimizing bool // sealing, merging, vacuuming or building an index
+	// IndexedVectors counts the vectors in HNSW graphs.
+	IndexedVectors int
+	Checkpoint     uint64
+	AppliedSeq     uint64
 }
 
 // Info returns counts for collection info.
@@ -685,7 +714,7 @@ func (c *Collection) Info() (Info, error) {
 		return Info{}, err
 	}
 	defer snap.release()
-	in := Info{Optimizing: c.optimizing.Load(), AppliedSeq: c.appliedSeq.Load()}
+	in := Info{Optimizing: c.optimizing.Load() || c.indexing.Load() > 0, AppliedSeq: c.appliedSeq.Load()}
 	for i, s := range snap.set.segs {
 		v := &snap.views[i]
 		if v.N == 0 && !s.Sealed() {
@@ -693,6 +722,11 @@ func (c *Collection) Info() (Info, error) {
 		}
 		in.Segments++
 		in.Points += v.N - v.Deleted.Count()
+		for vi := range c.schema.Dense {
+			if g, _ := s.Graph(vi); g != nil {
+				in.IndexedVectors += g.Len()
+			}
+		}
 	}
 	c.optMu.Lock()
 	in.Checkpoint = c.checkpoint

@@ -38,6 +38,16 @@ type ManifestSegment struct {
 	// Deleted names the file with the segment's tombstones as of the
 	// checkpoint, "" if it has none.
 	Deleted string `json:"deleted,omitempty"`
+	// Graphs are the segment's HNSW graph files, one per indexed vector.
+	Graphs []ManifestGraph `json:"graphs,omitempty"`
+}
+
+// ManifestGraph is one persisted HNSW graph of a segment.
+type ManifestGraph struct {
+	Vector      int    `json:"vector"` // schema index of the dense vector
+	File        string `json:"file"`
+	M           int    `json:"m"`
+	EfConstruct int    `json:"ef_construct"`
 }
 
 func encodeManifest(m *Manifest) []byte {
@@ -74,6 +84,11 @@ func decodeManifest(b []byte) (*Manifest, error) {
 			return nil, base.CorruptionErrorf("manifest: bad segment entry %d", s.ID)
 		}
 		seen[s.ID] = true
+		for _, g := range s.Graphs {
+			if g.Vector < 0 || g.File == "" || g.M <= 0 || g.EfConstruct <= 0 {
+				return nil, base.CorruptionErrorf("manifest: bad graph entry of segment %d", s.ID)
+			}
+		}
 	}
 	return &m, nil
 }

@@ -230,6 +230,11 @@ func (c *Collection) optimize(force bool) error {
 			}
 		}
 		delNames[s.ID()] = ms.Deleted
+		for _, old := range c.manifest.Segments {
+			if old.ID == s.ID() {
+				ms.Graphs = old.Graphs
+			}
+		}
 		m.Segments = append(m.Segments, ms)
 	}
 	for _, g := range groups {
@@ -248,6 +253,8 @@ func (c *Collection) optimize(force bool) error {
 	}
 	c.persisted = delNames
 	c.checkpoint = ckpt
+	prev := c.manifest
+	c.manifest = m
 
 	// Phase 3: swap in the new segments, carrying over later tombstones.
 	c.applyMu.Lock()
@@ -292,9 +299,20 @@ func (c *Collection) optimize(force bool) error {
 	}
 	for s := range replaced {
 		if s.Sealed() {
-			name := path.Join(segDir, segFile(s.ID()))
+			names := []string{path.Join(segDir, segFile(s.ID()))}
+			for _, ms := range prev.Segments {
+				if ms.ID == s.ID() {
+					for _, mg := range ms.Graphs {
+						names = append(names, path.Join(segDir, mg.File))
+					}
+				}
+			}
 			fs := c.fs
-			s.SetOnFinal(func() { _ = fs.Remove(name) })
+			s.SetOnFinal(func() {
+				for _, n := range names {
+					_ = fs.Remove(n)
+				}
+			})
 		}
 	}
 	c.stateMu.Lock()
@@ -306,6 +324,7 @@ func (c *Collection) optimize(force bool) error {
 	if err := c.wal.TruncateBefore(ckpt); err != nil {
 		c.log.Warn("wal truncation failed", "dir", c.dir, "err", err)
 	}
+	c.kickIndexer()
 	c.log.Debug("optimized", "dir", c.dir, "checkpoint", ckpt, "groups", len(groups), "took", time.Since(start))
 	return nil
 }

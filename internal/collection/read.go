@@ -204,6 +204,11 @@ type Query struct {
 	// Threshold, if set, is the user-facing score threshold.
 	Threshold *float32
 	Filter    *filter.Matcher
+	// Exact forces a full scan; otherwise indexed segments are searched
+	// through their HNSW graph with beam width Ef (0: the collection's
+	// ef_construct).
+	Exact bool
+	Ef    int
 }
 
 // parallelMin is the number of points below which a search runs on the
@@ -232,9 +237,27 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	}
 	defer snap.release()
 	views := snap.views
+	segs := snap.set.segs
+	// useGraph[qi*len(segs)+si]: query qi searches segment si's graph.
+	ic := c.indexCfg.Load()
+	useGraph := make([]bool, len(queries)*len(segs))
+	flatNeeded := make([]bool, len(segs))
+	for qi := range queries {
+		q := &queries[qi]
+		for si, seg := range segs {
+			g, _ := seg.Graph(q.Index)
+			if g != nil && !q.Exact && vectorKB(views[si].N, c.schema.Dense[q.Index].Dim) >= ic.FullScanThresholdKB {
+				useGraph[qi*len(segs)+si] = true
+			} else {
+				flatNeeded[si] = true
+			}
+		}
+	}
 	total := 0
 	for i := range views {
-		total += views[i].N
+		if flatNeeded[i] {
+			total += views[i].N
+		}
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if total < parallelMin {
@@ -244,6 +267,9 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	unitSize = max(4096, min(unitSize, 65536))
 	var units []unit
 	for i := range views {
+		if !flatNeeded[i] {
+			continue
+		}
 		for lo := 0; lo < views[i].N; lo += unitSize {
 			units = append(units, unit{seg: i, lo: lo, hi: min(lo+unitSize, views[i].N)})
 		}
@@ -286,6 +312,9 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 			u := units[ui]
 			v := &views[u.seg]
 			for qi := range queries {
+				if useGraph[qi*len(segs)+u.seg] {
+					continue
+				}
 				q := &queries[qi]
 				vi, m := q.Index, q.Filter
 				accept := func(off uint32) bool {
@@ -322,6 +351,32 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 		h := &states[0].heaps[qi]
 		for _, st := range states[1:] {
 			h.Merge(&st.heaps[qi])
+		}
+		// Graph searches run on the calling goroutine: concurrent queries
+		// already keep every core busy, and a graph search is short.
+		k := q.Limit + q.Offset
+		ef := q.Ef
+		if ef <= 0 {
+			ef = ic.EfConstruct
+		}
+		ef = max(ef, k)
+		for si, seg := range segs {
+			if !useGraph[qi*len(segs)+si] {
+				continue
+			}
+			v, vi, m := &views[si], q.Index, q.Filter
+			accept := func(off uint32) bool {
+				return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
+			}
+			cands, _ = seg.SearchGraph(vi, q.Vector, k, ef, uint32(si), accept, cands[:0])
+			for _, cd := range cands {
+				if cd.Score >= mins[qi] {
+					h.Push(cd)
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
 		cands = h.Drain(cands[:0])
 		if q.Offset >= len(cands) {

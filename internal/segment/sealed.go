@@ -442,6 +442,7 @@ func decodeSealed(data []byte, id uint64, schema *Schema, verify bool) (*Segment
 		}
 	}
 	s.del = bitset.NewCOW(n)
+	s.graphs = make([]graphSlot, len(schema.Dense))
 	s.live.Store(int64(n))
 	s.refs.Store(1)
 	return s, nil

@@ -105,6 +105,9 @@ type Segment struct {
 	refs    atomic.Int32
 	closer  io.Closer
 	onFinal func()
+
+	graphs  []graphSlot // sealed: one per dense vector
+	retired []io.Closer // mappings of replaced graphs (guarded by mu)
 }
 
 // NewAppendable returns an empty appendable segment.
@@ -298,6 +301,14 @@ func (s *Segment) Ref() bool {
 func (s *Segment) Unref() {
 	if s.refs.Add(-1) != 0 {
 		return
+	}
+	for i := range s.graphs {
+		if r := s.graphs[i].cur.Load(); r != nil && r.closer != nil {
+			_ = r.closer.Close()
+		}
+	}
+	for _, c := range s.retired {
+		_ = c.Close()
 	}
 	if s.closer != nil {
 		_ = s.closer.Close()

@@ -1,0 +1,381 @@
+package hnsw
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/index/flat"
+)
+
+// ctxPollEvery is how many insertions a build worker makes between checks
+// of its context.
+const ctxPollEvery = 64
+
+// Build indexes the points whose offsets are in offs over data (vector i is
+// data[i*dim:(i+1)*dim]); the graph covers offsets < n = len(data)/dim.
+// Duplicate offsets are indexed once. It inserts with threads goroutines
+// (the first point alone), each node guarded by its own mutex and the entry
+// point by a global one, and returns ctx's error if ctx is done before the
+// graph is complete. With threads = 1 and a fixed Seed the graph is
+// deterministic.
+func Build(ctx context.Context, p Params, m flat.Metric, dim int, data []float32, offs []uint32, threads int) (*Graph, error) {
+	p.EnsureDefaults()
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if m > flat.MetricL1 {
+		return nil, base.InvalidArgumentf("hnsw: unknown metric %d", m)
+	}
+	if dim <= 0 || len(data)%dim != 0 {
+		return nil, base.InvalidArgumentf("hnsw: %d floats are not a whole number of %d-dimensional vectors", len(data), dim)
+	}
+	n := len(data) / dim
+	if uint64(n) >= uint64(noEntry) {
+		return nil, base.InvalidArgumentf("hnsw: %d vectors exceed the uint32 offset space", n)
+	}
+	g := &Graph{
+		metric:   m,
+		dim:      dim,
+		data:     data[: n*dim : n*dim],
+		n:        n,
+		m:        p.M,
+		entry:    noEntry,
+		levels:   make([]uint8, n),
+		layer0:   make([]uint32, n*(2*p.M+1)),
+		upStart:  make([]uint32, n),
+		maxLevel: 0,
+	}
+	for i := range g.levels {
+		g.levels[i] = notIndexed
+	}
+
+	// Draw levels in offs order from the seeded generator, so the levels do
+	// not depend on the schedule, and lay out the upper blocks.
+	rng := rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15))
+	mult := 1 / math.Log(float64(p.M))
+	order := make([]uint32, 0, len(offs))
+	blocks := 0
+	for _, off := range offs {
+		if int(off) >= n {
+			return nil, base.InvalidArgumentf("hnsw: offset %d is outside the %d vectors", off, n)
+		}
+		if g.levels[off] != notIndexed {
+			continue // duplicate
+		}
+		lv := int(-math.Log(1-rng.Float64()) * mult)
+		lv = min(lv, maxLevel)
+		g.levels[off] = uint8(lv)
+		if lv > 0 {
+			g.upStart[off] = uint32(blocks)
+			blocks += lv
+		}
+		order = append(order, off)
+	}
+	g.upper = make([]uint32, blocks*(p.M+1))
+	g.nodes = len(order)
+	if len(order) == 0 {
+		return g, nil
+	}
+
+	b := &builder{
+		g:     g,
+		efC:   max(p.EfConstruction, p.M),
+		locks: make([]sync.Mutex, n),
+	}
+	first := order[0]
+	g.entry, g.maxLevel = first, int(g.levels[first])
+	rest := order[1:]
+	threads = max(1, min(threads, len(rest)))
+	var next atomic.Int64
+	var failed atomic.Bool
+	work := func(w *worker) error {
+		for done := 0; ; done++ {
+			if done%ctxPollEvery == 0 {
+				if failed.Load() {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					failed.Store(true)
+					return err
+				}
+			}
+			i := next.Add(1) - 1
+			if i >= int64(len(rest)) {
+				return nil
+			}
+			w.insert(rest[i])
+		}
+	}
+	if threads == 1 {
+		if err := work(b.newWorker()); err != nil {
+			return nil, err
+		}
+		return g, nil
+	}
+	errs := make([]error, threads)
+	var wg sync.WaitGroup
+	for t := range threads {
+		wg.Go(func() { errs[t] = work(b.newWorker()) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// builder is the state shared by the insertion workers.
+type builder struct {
+	g   *Graph
+	efC int
+	// locks[off] guards off's rows on every layer (reads and writes) while
+	// the graph is built. A worker holds at most one of them at a time,
+	// after epMu if it holds that.
+	locks []sync.Mutex
+	// epMu guards g.entry and g.maxLevel. An insertion that raises the top
+	// level holds it to the end, so that levels above the old top are
+	// linked before anyone enters through them.
+	epMu sync.Mutex
+}
+
+// worker is one insertion goroutine's scratch.
+type worker struct {
+	b        *builder
+	g        *Graph
+	visited  []uint32
+	gen      uint32
+	cand     minHeap
+	res      maxHeap
+	sorted   []uint64    // search results, closest first
+	newSel   []uint64    // the new node's selected neighbours
+	prune    []uint64    // a full row plus the new node, being re-pruned
+	pruneSel []uint64    // what the re-pruning keeps
+	ids      []uint32    // unvisited neighbours of the node being expanded
+	ds       []float32   // their distances
+	selVec   [][]float32 // vectors of the neighbours selected so far
+}
+
+func (b *builder) newWorker() *worker {
+	w := 2*b.g.m + 1
+	return &worker{
+		b:        b,
+		g:        b.g,
+		visited:  make([]uint32, b.g.n),
+		ids:      make([]uint32, w),
+		ds:       make([]float32, w),
+		selVec:   make([][]float32, 0, w),
+		sorted:   make([]uint64, 0, max(b.efC, w)),
+		newSel:   make([]uint64, 0, w),
+		prune:    make([]uint64, 0, w+1),
+		pruneSel: make([]uint64, 0, w),
+	}
+}
+
+// insert links q into the graph (Algorithm 1 of the paper).
+func (w *worker) insert(q uint32) {
+	g, b := w.g, w.b
+	level := int(g.levels[q])
+	b.epMu.Lock()
+	ep, top := g.entry, g.maxLevel
+	hold := level > top
+	if !hold {
+		b.epMu.Unlock()
+	}
+
+	vq := g.vec(q)
+	epd := g.dist(vq, g.vec(ep))
+	for l := top; l > level; l-- {
+		ep, epd = w.greedy(vq, ep, epd, l)
+	}
+	for l := min(level, top); l >= 0; l-- {
+		w.searchLayer(q, vq, ep, epd, l)
+		w.sorted = w.res.drainAscending(w.sorted[:0])
+		w.newSel = w.selectNeighbors(w.sorted, g.m, w.newSel[:0])
+
+		b.locks[q].Lock()
+		row := g.row(q, l)
+		for i, k := range w.newSel {
+			row[1+i] = uint32(k)
+		}
+		row[0] = uint32(len(w.newSel))
+		b.locks[q].Unlock()
+
+		mMax := g.m
+		if l == 0 {
+			mMax = 2 * g.m
+		}
+		for _, k := range w.newSel {
+			w.link(uint32(k), q, keyDist(k), l, mMax)
+		}
+		ep, epd = uint32(w.sorted[0]), keyDist(w.sorted[0])
+	}
+	if hold {
+		g.entry, g.maxLevel = q, level
+		b.epMu.Unlock()
+	}
+}
+
+// next starts a new visited generation.
+func (w *worker) next() {
+	w.gen++
+	if w.gen == 0 {
+		clear(w.visited)
+		w.gen = 1
+	}
+}
+
+// neighbours copies off's layer-l neighbours into w.ids under off's lock:
+// all of them, or with mark those not yet visited (marking them).
+func (w *worker) neighbours(off uint32, l int, mark bool) []uint32 {
+	mu := &w.b.locks[off]
+	mu.Lock()
+	row := w.g.row(off, l)
+	nb := row[1 : 1+row[0]]
+	ids := w.ids[:len(nb)]
+	m := 0
+	if mark {
+		gen, visited := w.gen, w.visited
+		for _, o := range nb {
+			if visited[o] != gen {
+				visited[o] = gen
+				ids[m] = o
+				m++
+			}
+		}
+	} else {
+		m = copy(ids, nb)
+	}
+	mu.Unlock()
+	return ids[:m]
+}
+
+// greedy is Graph.greedy under the build's locks.
+func (w *worker) greedy(vq []float32, ep uint32, epd float32, l int) (uint32, float32) {
+	for {
+		ids := w.neighbours(ep, l, false)
+		ds := w.ds[:len(ids)]
+		w.g.dists(vq, ids, ds)
+		best, bestd := ep, epd
+		for i, d := range ds {
+			if d < bestd {
+				best, bestd = ids[i], d
+			}
+		}
+		if best == ep {
+			return ep, epd
+		}
+		ep, epd = best, bestd
+	}
+}
+
+// searchLayer runs the beam search of width efC on layer l from ep and
+// leaves the nearest nodes in w.res. q itself is never a result.
+func (w *worker) searchLayer(q uint32, vq []float32, ep uint32, epd float32, l int) {
+	g, ef := w.g, w.b.efC
+	w.next()
+	w.visited[q] = w.gen
+	w.visited[ep] = w.gen
+	cand, res := &w.cand, &w.res
+	cand.reset()
+	res.reset()
+	k0 := key(epd, ep)
+	cand.push(k0)
+	res.push(k0)
+	for cand.len() > 0 {
+		c := cand.top()
+		if res.len() >= ef && c > res.top() {
+			break
+		}
+		cand.pop()
+		ids := w.neighbours(uint32(c), l, true)
+		if len(ids) == 0 {
+			continue
+		}
+		ds := w.ds[:len(ids)]
+		g.dists(vq, ids, ds)
+		for j, d := range ds {
+			kk := key(d, ids[j])
+			if res.len() >= ef {
+				if kk >= res.top() {
+					continue
+				}
+				res.replaceTop(kk)
+			} else {
+				res.push(kk)
+			}
+			cand.push(kk)
+		}
+	}
+}
+
+// selectNeighbors applies the neighbour-selection heuristic (Algorithm 4 of
+// the paper, without extending or keeping pruned candidates) to cands,
+// sorted closest first by distance to the base point: a candidate is kept
+// only if it is closer to the base point than to every neighbour kept
+// before it, until mMax are kept. The kept keys are appended to sel.
+func (w *worker) selectNeighbors(cands []uint64, mMax int, sel []uint64) []uint64 {
+	if len(cands) <= mMax {
+		return append(sel, cands...)
+	}
+	g := w.g
+	selVec := w.selVec[:0]
+	for _, c := range cands {
+		if len(selVec) >= mMax {
+			break
+		}
+		v, d := g.vec(uint32(c)), keyDist(c)
+		keep := true
+		for _, sv := range selVec {
+			if g.dist(v, sv) < d {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			sel = append(sel, c)
+			selVec = append(selVec, v)
+		}
+	}
+	clear(selVec) // drop references to the vectors
+	w.selVec = selVec[:0]
+	return sel
+}
+
+// link adds q, at distance d, to e's layer-l neighbours. When the row is
+// full, the row plus q is pruned back to mMax with the heuristic.
+func (w *worker) link(e, q uint32, d float32, l, mMax int) {
+	g := w.g
+	mu := &w.b.locks[e]
+	mu.Lock()
+	defer mu.Unlock()
+	row := g.row(e, l)
+	cnt := int(row[0])
+	if cnt < mMax {
+		row[1+cnt] = q
+		row[0]++
+		return
+	}
+	nb := row[1 : 1+cnt]
+	ds := w.ds[:cnt]
+	g.dists(g.vec(e), nb, ds)
+	cands := w.prune[:0]
+	for i, o := range nb {
+		cands = append(cands, key(ds[i], o))
+	}
+	cands = append(cands, key(d, q))
+	slices.Sort(cands)
+	sel := w.selectNeighbors(cands, mMax, w.pruneSel[:0])
+	for i, k := range sel {
+		row[1+i] = uint32(k)
+	}
+	clear(row[1+len(sel) : 1+cnt])
+	row[0] = uint32(len(sel))
+	w.prune, w.pruneSel = cands, sel
+}
