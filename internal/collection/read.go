@@ -344,6 +344,10 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	if p := firstErr.Load(); p != nil {
 		return nil, *p
 	}
+	graphTasks, err := c.searchGraphs(ctx, queries, segs, views, useGraph, ic.EfConstruct)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][]Record, len(queries))
 	var cands []flat.Candidate
 	for qi := range queries {
@@ -352,30 +356,14 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 		for _, st := range states[1:] {
 			h.Merge(&st.heaps[qi])
 		}
-		// Graph searches run on the calling goroutine: concurrent queries
-		// already keep every core busy, and a graph search is short.
-		k := q.Limit + q.Offset
-		ef := q.Ef
-		if ef <= 0 {
-			ef = ic.EfConstruct
-		}
-		ef = max(ef, k)
-		for si, seg := range segs {
-			if !useGraph[qi*len(segs)+si] {
+		for _, t := range graphTasks {
+			if t.qi != qi {
 				continue
 			}
-			v, vi, m := &views[si], q.Index, q.Filter
-			accept := func(off uint32) bool {
-				return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
-			}
-			cands, _ = seg.SearchGraph(vi, q.Vector, k, ef, uint32(si), accept, cands[:0])
-			for _, cd := range cands {
+			for _, cd := range t.res {
 				if cd.Score >= mins[qi] {
 					h.Push(cd)
 				}
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
 			}
 		}
 		cands = h.Drain(cands[:0])
@@ -398,4 +386,62 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 		out[qi] = res
 	}
 	return out, nil
+}
+
+// graphTask is one query's search of one segment's HNSW graph.
+type graphTask struct {
+	qi, si int
+	res    []flat.Candidate
+}
+
+// searchGraphs runs every (query, segment) graph search; with more than
+// one, they run in parallel across GOMAXPROCS goroutines, each graph search
+// being sequential and short.
+func (c *Collection) searchGraphs(ctx context.Context, queries []Query, segs []*segment.Segment, views []segment.View, useGraph []bool, defaultEf int) ([]graphTask, error) {
+	var tasks []graphTask
+	for qi := range queries {
+		for si := range segs {
+			if useGraph[qi*len(segs)+si] {
+				tasks = append(tasks, graphTask{qi: qi, si: si})
+			}
+		}
+	}
+	run := func(t *graphTask) {
+		q := &queries[t.qi]
+		k := q.Limit + q.Offset
+		ef := q.Ef
+		if ef <= 0 {
+			ef = defaultEf
+		}
+		ef = max(ef, k)
+		v, vi, m := &views[t.si], q.Index, q.Filter
+		accept := func(off uint32) bool {
+			return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
+		}
+		t.res, _ = segs[t.si].SearchGraph(vi, q.Vector, k, ef, uint32(t.si), accept, make([]flat.Candidate, 0, k))
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(tasks))
+	if workers <= 1 {
+		for i := range tasks {
+			run(&tasks[i])
+		}
+		return tasks, ctx.Err()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(tasks) || ctx.Err() != nil {
+					return
+				}
+				run(&tasks[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return tasks, ctx.Err()
 }
