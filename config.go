@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -133,19 +134,10 @@ func ValidateName(name string) error {
 			return base.InvalidArgumentf("collection name %q contains a control character", name)
 		}
 	}
-	if contains(name, "..") {
+	if strings.Contains(name, "..") {
 		return base.InvalidArgumentf("collection name %q contains \"..\"", name)
 	}
 	return nil
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // Validate checks the configuration.

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -134,7 +135,7 @@ func TestHNSWIndexedSearch(t *testing.T) {
 		t.Fatalf("graphs not rebuilt: %v", after)
 	}
 	for _, g := range after {
-		if !contains(g, ".m8.ef48.") {
+		if !strings.Contains(g, ".m8.ef48.") {
 			t.Fatalf("graph %s built with old parameters", g)
 		}
 	}

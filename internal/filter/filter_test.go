@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/strata-db/strata/internal/base"
@@ -50,7 +51,7 @@ func TestCompileErrors(t *testing.T) {
 		if !errors.Is(err, base.ErrInvalidArgument) {
 			t.Fatalf("want ErrInvalidArgument, got %v", err)
 		}
-		if got := err.Error(); !contains(got, wantPath) {
+		if got := err.Error(); !strings.Contains(got, wantPath) {
 			t.Fatalf("error %q does not name %q", got, wantPath)
 		}
 	}
@@ -58,13 +59,4 @@ func TestCompileErrors(t *testing.T) {
 	f(&Filter{Should: []Condition{{Key: "a", Match: &Match{Value: 1.5}}}}, "filter.should[0].match.value")
 	f(&Filter{MustNot: []Condition{{Key: "a..b", Match: &Match{Value: 1}}}}, "filter.must_not[0].key")
 	f(&Filter{Must: []Condition{{Filter: &Filter{Must: []Condition{{Key: "a", Match: &Match{Value: []int{1}}}}}}}}, "filter.must[0].must[0].match.value")
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
