@@ -189,7 +189,7 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 	}
 	c := &Collection{
 		fs: fs, dir: dir, schema: schema, opts: opts, log: opts.Logger,
-		persisted: make(map[uint64]string),
+		persisted:  make(map[uint64]string),
 		kick:       make(chan struct{}, 1),
 		idxKick:    make(chan struct{}, 1),
 		stop:       make(chan struct{}),
