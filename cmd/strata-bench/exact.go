@@ -158,7 +158,7 @@ func runExact(args []string) error {
 
 	reqs := make([]strata.SearchRequest, *nq)
 	for i := range reqs {
-		reqs[i] = strata.SearchRequest{Vector: set.Query(i), Limit: *k}
+		reqs[i] = strata.SearchRequest{Vector: set.Query(i), Limit: *k, Exact: true}
 	}
 	// Warm up: page in the vectors and the code paths.
 	for i := range min(*nq, 50) {
@@ -265,7 +265,8 @@ func buildExact(db *strata.DB, set *dataset.Set, dist strata.Distance, writers, 
 	ctx := context.Background()
 	coll, err := db.CreateCollection(ctx, "bench", strata.CollectionConfig{
 		Vectors:    map[string]strata.VectorParams{"": {Size: set.Dim, Distance: dist}},
-		Optimizers: strata.OptimizersConfig{FlushThreshold: flush},
+		// No HNSW graphs: this measures the exact scan alone.
+		Optimizers: strata.OptimizersConfig{FlushThreshold: flush, IndexingThresholdKB: -1},
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/index/flat"
+	"github.com/strata-db/strata/internal/vector"
 )
 
 // ctxPollEvery is how many insertions a build worker makes between checks
@@ -115,29 +116,54 @@ func Build(ctx context.Context, p Params, m flat.Metric, dim int, data []float32
 		if err := work(b.newWorker()); err != nil {
 			return nil, err
 		}
-		return g, nil
-	}
-	errs := make([]error, threads)
-	var wg sync.WaitGroup
-	for t := range threads {
-		wg.Go(func() { errs[t] = work(b.newWorker()) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	} else {
+		errs := make([]error, threads)
+		var wg sync.WaitGroup
+		for t := range threads {
+			wg.Go(func() { errs[t] = work(b.newWorker()) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
+	g.clearTails()
 	return g, nil
+}
+
+// clearTails zeroes the slots past each row's count, left behind when rows
+// were pruned, so that equal graphs encode to equal bytes.
+func (g *Graph) clearTails() {
+	for _, rows := range []struct {
+		a      []uint32
+		stride int
+	}{{g.layer0, g.stride0()}, {g.upper, g.strideUp()}} {
+		for i := 0; i < len(rows.a); i += rows.stride {
+			row := rows.a[i : i+rows.stride]
+			clear(row[1+row[0]:])
+		}
+	}
 }
 
 // builder is the state shared by the insertion workers.
 type builder struct {
 	g   *Graph
 	efC int
-	// locks[off] guards off's rows on every layer (reads and writes) while
-	// the graph is built. A worker holds at most one of them at a time,
-	// after epMu if it holds that.
+	// locks[off] serialises the writers of off's rows on every layer. A
+	// worker holds at most one of them at a time, after epMu if it holds
+	// that.
+	//
+	// Readers take no lock: while the graph is built every row slot and
+	// count is read with atomic.LoadUint32 and written with
+	// atomic.StoreUint32 (typed atomics cannot alias the flat []uint32 rows
+	// that become the immutable graph). A writer stores the slots before
+	// the count, and a slot only ever holds ids of indexed nodes (rows are
+	// not cleared while the graph is built), so a reader racing with a
+	// writer sees a mix of the old and new lists: valid nodes, fine for a
+	// search that is approximate anyway. Build zeroes the unused tails at
+	// the end.
 	locks []sync.Mutex
 	// epMu guards g.entry and g.maxLevel. An insertion that raises the top
 	// level holds it to the end, so that levels above the old top are
@@ -196,15 +222,16 @@ func (w *worker) insert(q uint32) {
 	}
 	for l := min(level, top); l >= 0; l-- {
 		w.searchLayer(q, vq, ep, epd, l)
-		w.sorted = w.res.drainAscending(w.sorted[:0])
+		w.sorted = append(w.sorted[:0], w.res.a...)
+		slices.Sort(w.sorted)
 		w.newSel = w.selectNeighbors(w.sorted, g.m, w.newSel[:0])
 
 		b.locks[q].Lock()
 		row := g.row(q, l)
 		for i, k := range w.newSel {
-			row[1+i] = uint32(k)
+			atomic.StoreUint32(&row[1+i], uint32(k))
 		}
-		row[0] = uint32(len(w.newSel))
+		atomic.StoreUint32(&row[0], uint32(len(w.newSel)))
 		b.locks[q].Unlock()
 
 		mMax := g.m
@@ -231,32 +258,34 @@ func (w *worker) next() {
 	}
 }
 
-// neighbours copies off's layer-l neighbours into w.ids under off's lock:
-// all of them, or with mark those not yet visited (marking them).
+// neighbours copies off's layer-l neighbours into w.ids (without a lock,
+// see builder.locks): all of them, or with mark those not yet visited
+// (marking them).
 func (w *worker) neighbours(off uint32, l int, mark bool) []uint32 {
-	mu := &w.b.locks[off]
-	mu.Lock()
 	row := w.g.row(off, l)
-	nb := row[1 : 1+row[0]]
-	ids := w.ids[:len(nb)]
+	cnt := min(int(atomic.LoadUint32(&row[0])), len(row)-1)
+	nb := row[1 : 1+cnt]
+	ids := w.ids[:cnt]
 	m := 0
 	if mark {
 		gen, visited := w.gen, w.visited
-		for _, o := range nb {
-			if visited[o] != gen {
-				visited[o] = gen
-				ids[m] = o
-				m++
-			}
+		for i := range nb {
+			o := atomic.LoadUint32(&nb[i])
+			seen := visited[o] == gen // branch-free, as in searchLayer0
+			visited[o] = gen
+			ids[m] = o
+			m += int(b2u(!seen))
 		}
 	} else {
-		m = copy(ids, nb)
+		for i := range nb {
+			ids[i] = atomic.LoadUint32(&nb[i])
+		}
+		m = cnt
 	}
-	mu.Unlock()
 	return ids[:m]
 }
 
-// greedy is Graph.greedy under the build's locks.
+// greedy is Graph.greedy on the graph being built.
 func (w *worker) greedy(vq []float32, ep uint32, epd float32, l int) (uint32, float32) {
 	for {
 		ids := w.neighbours(ep, l, false)
@@ -297,6 +326,11 @@ func (w *worker) searchLayer(q uint32, vq []float32, ep uint32, epd float32, l i
 		ids := w.neighbours(uint32(c), l, true)
 		if len(ids) == 0 {
 			continue
+		}
+		vector.PrefetchRows(g.data, g.dim, ids, prefetchVecLines)
+		if l == 0 && cand.len() > 0 {
+			next := [1]uint32{uint32(cand.top())}
+			vector.PrefetchUint32Rows(g.layer0, g.stride0(), next[:], prefetchRowLines)
 		}
 		ds := w.ds[:len(ids)]
 		g.dists(vq, ids, ds)
@@ -356,10 +390,10 @@ func (w *worker) link(e, q uint32, d float32, l, mMax int) {
 	mu.Lock()
 	defer mu.Unlock()
 	row := g.row(e, l)
-	cnt := int(row[0])
+	cnt := int(row[0]) // only writers, who hold the lock, store counts
 	if cnt < mMax {
-		row[1+cnt] = q
-		row[0]++
+		atomic.StoreUint32(&row[1+cnt], q)
+		atomic.StoreUint32(&row[0], uint32(cnt+1))
 		return
 	}
 	nb := row[1 : 1+cnt]
@@ -373,9 +407,8 @@ func (w *worker) link(e, q uint32, d float32, l, mMax int) {
 	slices.Sort(cands)
 	sel := w.selectNeighbors(cands, mMax, w.pruneSel[:0])
 	for i, k := range sel {
-		row[1+i] = uint32(k)
+		atomic.StoreUint32(&row[1+i], uint32(k))
 	}
-	clear(row[1+len(sel) : 1+cnt])
-	row[0] = uint32(len(sel))
+	atomic.StoreUint32(&row[0], uint32(len(sel)))
 	w.prune, w.pruneSel = cands, sel
 }

@@ -143,15 +143,3 @@ func (h *maxHeap) replaceTop(k uint64) {
 	}
 	a[i] = k
 }
-
-// drainAscending empties the heap into dst[len(dst):], closest first.
-func (h *maxHeap) drainAscending(dst []uint64) []uint64 {
-	n := len(h.a)
-	start := len(dst)
-	dst = append(dst, h.a...) // grow to size; overwritten below
-	for i := n - 1; i >= 0; i-- {
-		dst[start+i] = h.a[0]
-		h.pop()
-	}
-	return dst
-}

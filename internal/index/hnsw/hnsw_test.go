@@ -366,3 +366,48 @@ func TestKeyOrder(t *testing.T) {
 		t.Fatal("ties are not broken by offset")
 	}
 }
+
+// The typed heaps against a sort.
+func TestHeaps(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	for round := 0; round < 200; round++ {
+		n := r.IntN(300)
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = r.Uint64() >> uint(r.IntN(60)) // many duplicates among small values
+		}
+		var mn minHeap
+		var mx maxHeap
+		for _, k := range keys {
+			mn.push(k)
+			mx.push(k)
+		}
+		sorted := slices.Clone(keys)
+		slices.Sort(sorted)
+		for i := range sorted {
+			if mn.top() != sorted[i] || mx.top() != sorted[n-1-i] {
+				t.Fatalf("round %d pop %d: min %d max %d, want %d %d", round, i, mn.top(), mx.top(), sorted[i], sorted[n-1-i])
+			}
+			mn.pop()
+			mx.pop()
+		}
+		if mn.len() != 0 || mx.len() != 0 {
+			t.Fatal("heaps not empty")
+		}
+		// A bounded max-heap via replaceTop keeps the k smallest.
+		k := 1 + r.IntN(20)
+		mx.reset()
+		for _, v := range keys {
+			if mx.len() < k {
+				mx.push(v)
+			} else if v < mx.top() {
+				mx.replaceTop(v)
+			}
+		}
+		got := slices.Clone(mx.a)
+		slices.Sort(got)
+		if want := sorted[:min(k, n)]; !slices.Equal(got, want) {
+			t.Fatalf("round %d: bounded heap kept %v, want %v", round, got, want)
+		}
+	}
+}

@@ -1,12 +1,11 @@
 package hnsw
 
 import (
+	"slices"
+
 	"github.com/strata-db/strata/internal/index/flat"
 	"github.com/strata-db/strata/internal/vector"
 )
-
-var pfVec, pfRow = 0, 0
-
 
 // Searcher holds the scratch of one search at a time: a visited list marked
 // with a generation counter (reset by incrementing it, cleared only when it
@@ -18,6 +17,7 @@ type Searcher struct {
 	gen     uint32
 	cand    minHeap
 	res     maxHeap
+	best    maxHeap   // the k best of res
 	ids     []uint32  // unvisited neighbours of the node being expanded
 	ds      []float32 // their distances
 }
@@ -74,16 +74,24 @@ func (g *Graph) Search(s *Searcher, q []float32, k, ef int, tag uint32, accept f
 	}
 	g.searchLayer0(s, q, ep, epd, ef, accept)
 
-	res := &s.res
-	for res.len() > k {
-		res.pop()
+	// The k best of the ef results: one pass through a k-bounded heap
+	// (most results fail one compare with its root), cheaper than popping
+	// ef-k results off the result heap.
+	best := &s.best
+	best.reset()
+	for _, kk := range s.res.a {
+		if best.len() < k {
+			best.push(kk)
+		} else if kk < best.top() {
+			best.replaceTop(kk)
+		}
 	}
-	n := res.len()
+	n := best.len()
 	start := len(out)
-	out = append(out, make([]flat.Candidate, n)...) // no allocation when out has room
+	out = slices.Grow(out, n)[:start+n] // no allocation when out has room
 	for i := n - 1; i >= 0; i-- {
-		kk := res.top()
-		res.pop()
+		kk := best.top()
+		best.pop()
 		out[start+i] = flat.Candidate{Score: -keyDist(kk), Tag: tag, Off: uint32(kk)}
 	}
 	return out
@@ -151,12 +159,12 @@ func (g *Graph) searchLayer0(s *Searcher, q []float32, ep uint32, epd float32, e
 			continue
 		}
 		ids = ids[:m]
-		if pfVec != 0 {
-			vector.PrefetchRows(g.data, g.dim, ids, pfVec)
-		}
-		if pfRow != 0 && cand.len() > 0 {
+		// Start loading the vectors about to be scored and the row of the
+		// node likely to be expanded next (see prefetch* in graph.go).
+		vector.PrefetchRows(g.data, g.dim, ids, prefetchVecLines)
+		if cand.len() > 0 {
 			next := [1]uint32{uint32(cand.top())}
-			vector.PrefetchUint32Rows(layer0, stride, next[:], pfRow)
+			vector.PrefetchUint32Rows(layer0, stride, next[:], prefetchRowLines)
 		}
 		ds := s.ds[:m]
 		g.dists(q, ids, ds)
