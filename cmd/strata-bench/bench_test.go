@@ -80,7 +80,7 @@ func TestIngestOnce(t *testing.T) {
 	for i := range points {
 		points[i] = strata.Point{ID: strata.NumID(uint64(i)), Vector: []float32{float32(i), 1, 2}}
 	}
-	run, err := ingestOnce(filepath.Join(t.TempDir(), "db"), points, 3, 64, 3)
+	run, err := ingestOnce(filepath.Join(t.TempDir(), "db"), points, 3, 64, 3, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,7 @@ func runIngest(args []string) error {
 	fsyncIters := fs.Int("fsync-iters", 200, "write+fdatasync rounds of the fsync probe")
 	seed := fs.Uint64("seed", 1, "random seed for the vectors")
 	warmup := fs.Bool("warmup", true, "fill one small untimed database first")
+	index := fs.Bool("index", false, "build HNSW graphs in the background while ingesting (default: off, to measure the write path alone)")
 	_ = fs.Parse(args)
 	writers, err := parseInts(*writersFlag)
 	if err != nil {
@@ -108,7 +109,7 @@ func runIngest(args []string) error {
 		// The first database a process fills is slower (heap growth, page
 		// faults, lazy initialisation): fill one untimed.
 		wdir := filepath.Join(parent, "warmup")
-		if _, err := ingestOnce(wdir, points[:min(len(points), 20000)], *dim, *batch, slices.Max(writers)); err != nil {
+		if _, err := ingestOnce(wdir, points[:min(len(points), 20000)], *dim, *batch, slices.Max(writers), *index); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 		_ = os.RemoveAll(wdir)
@@ -122,7 +123,7 @@ func runIngest(args []string) error {
 		var wall, bps, p50, p99 []float64
 		for rep := 0; rep < *reps; rep++ {
 			runDir := filepath.Join(parent, fmt.Sprintf("w%d-r%d", w, rep))
-			run, err := ingestOnce(runDir, points, *dim, *batch, w)
+			run, err := ingestOnce(runDir, points, *dim, *batch, w, *index)
 			if err != nil {
 				stop()
 				return fmt.Errorf("writers=%d: %w", w, err)
@@ -165,7 +166,7 @@ func runIngest(args []string) error {
 
 // ingestOnce upserts points into a fresh database in dir with w goroutines
 // taking disjoint batches.
-func ingestOnce(dir string, points []strata.Point, dim, batch, w int) (IngestRun, error) {
+func ingestOnce(dir string, points []strata.Point, dim, batch, w int, index bool) (IngestRun, error) {
 	ctx := context.Background()
 	run := IngestRun{Writers: w, Points: len(points)}
 	db, err := strata.Open(dir, nil)
@@ -179,7 +180,8 @@ func ingestOnce(dir string, points []strata.Point, dim, batch, w int) (IngestRun
 		}
 	}()
 	coll, err := db.CreateCollection(ctx, "bench", strata.CollectionConfig{
-		Vectors: map[string]strata.VectorParams{"": {Size: dim, Distance: strata.Cosine}},
+		Vectors:    map[string]strata.VectorParams{"": {Size: dim, Distance: strata.Cosine}},
+		Optimizers: strata.OptimizersConfig{IndexingThresholdKB: indexingThreshold(index)},
 	})
 	if err != nil {
 		return run, err
@@ -250,4 +252,13 @@ func fmtList(xs []float64, format string) string {
 		s += fmt.Sprintf(format, x)
 	}
 	return s
+}
+
+// indexingThreshold returns OptimizersConfig.IndexingThresholdKB: the
+// default when graphs are wanted, negative (off) otherwise.
+func indexingThreshold(index bool) int {
+	if index {
+		return 0
+	}
+	return -1
 }

@@ -85,6 +85,8 @@ type ReopenResult struct {
 	BuildPointsPerS float64      `json:"build_points_per_s"`
 	OptimizeS       float64      `json:"optimize_s"`
 	CloseS          float64      `json:"close_s"`
+	Indexed         bool         `json:"indexed"`
+	IndexS          float64      `json:"index_s,omitempty"`
 	Segments        int          `json:"segments"`
 	DiskBytes       int64        `json:"disk_bytes"`
 	DiskBytesPerPt  float64      `json:"disk_bytes_per_point"`
@@ -115,6 +117,7 @@ func runReopen(args []string) error {
 	runs := fs.Int("runs", 5, "fresh-process runs per mode; the figures are medians")
 	cold := fs.Bool("cold", true, "also measure with the collection's files evicted from the page cache (posix_fadvise DONTNEED on its files only)")
 	payload := fs.Bool("payload", false, `give every point a small payload {"n": i}`)
+	index := fs.Bool("index", false, "build one segment with an HNSW graph (M 16, ef_construct 100) before closing, to measure opening an indexed segment")
 	reuse := fs.String("reuse", "", "measure an existing database directory built by an earlier run (-keep) instead of building one")
 	profLoops := fs.Int("profile-loops", 20, "with -cpuprofile: open+count+close this many times in one extra child per checksum mode, under the profiler")
 	_ = fs.Parse(args)
@@ -128,7 +131,7 @@ func runReopen(args []string) error {
 	if *n < 1 || *dim < 1 || *batch < 1 || *writers < 1 || *runs < 1 {
 		return errors.New("-n, -dim, -batch, -writers and -runs must be positive")
 	}
-	res := ReopenResult{Env: newEnv(), N: *n, Dim: *dim, Distance: *dist, Batch: *batch, Flush: *flush, Writers: *writers, RawBytesPerPt: *dim * 4}
+	res := ReopenResult{Env: newEnv(), N: *n, Dim: *dim, Distance: *dist, Batch: *batch, Flush: *flush, Writers: *writers, RawBytesPerPt: *dim * 4, Indexed: *index}
 
 	var dir string
 	if *reuse != "" {
@@ -253,9 +256,13 @@ func buildReopen(dir string, res *ReopenResult, d strata.Distance, withPayload b
 		return err
 	}
 	defer db.Close()
+	opt := strata.OptimizersConfig{FlushThreshold: res.Flush, IndexingThresholdKB: indexingThreshold(res.Indexed)}
+	if res.Indexed {
+		opt.FlushThreshold = res.N + 1 // one sealed segment, indexed once
+	}
 	coll, err := db.CreateCollection(ctx, reopenColl, strata.CollectionConfig{
 		Vectors:    map[string]strata.VectorParams{"": {Size: res.Dim, Distance: d}},
-		Optimizers: strata.OptimizersConfig{FlushThreshold: res.Flush},
+		Optimizers: opt,
 	})
 	if err != nil {
 		return err
@@ -311,6 +318,14 @@ func buildReopen(dir string, res *ReopenResult, d strata.Distance, withPayload b
 		return fmt.Errorf("optimize: %w", err)
 	}
 	res.OptimizeS = time.Since(t).Seconds()
+	if res.Indexed {
+		t = time.Now()
+		if err := coll.WaitIndexed(ctx); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+		res.IndexS = time.Since(t).Seconds()
+		logf("indexed in %.1f s", res.IndexS)
+	}
 	info, err := coll.Info(ctx)
 	if err != nil {
 		return err
