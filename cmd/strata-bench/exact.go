@@ -264,7 +264,7 @@ func (res *ExactResult) table(w io.Writer) {
 func buildExact(db *strata.DB, set *dataset.Set, dist strata.Distance, writers, flush int, res *ExactResult) (*strata.Collection, error) {
 	ctx := context.Background()
 	coll, err := db.CreateCollection(ctx, "bench", strata.CollectionConfig{
-		Vectors:    map[string]strata.VectorParams{"": {Size: set.Dim, Distance: dist}},
+		Vectors: map[string]strata.VectorParams{"": {Size: set.Dim, Distance: dist}},
 		// No HNSW graphs: this measures the exact scan alone.
 		Optimizers: strata.OptimizersConfig{FlushThreshold: flush, IndexingThresholdKB: -1},
 	})
