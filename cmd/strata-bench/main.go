@@ -7,6 +7,7 @@
 //	strata-bench reopen -n 1000000 -dim 128 [-dir D]
 //	strata-bench exact  -data DIR [-nq 1000] [-k 10] [-batch 64]
 //	strata-bench fsync  [-dir D] [-iters 200]
+//	strata-bench hnsw   -data DIR [-m 16] [-ef-construct 200] [-ef 16,32,...] [-nq 1000]
 //
 // Run "strata-bench SUBCOMMAND -h" for the flags of each. docs/benchmarks.md
 // records results.
@@ -24,6 +25,7 @@ subcommands:
   reopen   time to reopen a large collection in a fresh process, and its memory
   exact    exact search QPS, latency and recall@k on a data set (with FAISS ratios)
   fsync    the disk's fsync latency alone
+  hnsw     HNSW build time, memory, and the recall/QPS curve over hnsw_ef on a data set
 
 Run "strata-bench SUBCOMMAND -h" for its flags.
 `
@@ -44,6 +46,8 @@ func main() {
 		err = runExact(args)
 	case "fsync":
 		err = runFsync(args)
+	case "hnsw":
+		err = runHNSW(args)
 	case reopenChildCmd:
 		err = runReopenChild(args)
 	case "help", "-h", "-help", "--help":
