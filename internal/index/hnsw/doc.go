@@ -32,7 +32,13 @@
 //	G3  counts are at most 2M on layer 0 and M above;
 //	G4  the entry point is indexed and has the top level (if any node is).
 //
-// Search relies on G1-G4 for memory safety and termination.
+// Search relies on G1-G4 for memory safety and termination. Build also
+// ensures, and Decode does not check, that
+//
+//	G5  every indexed node is reachable on layer 0 from the entry point
+//	    (the insertion algorithm alone can strand a few nodes; Build links
+//	    them back, see connectUnreachable), so a search with ef >= Len()
+//	    is exact.
 //
 // # Concurrency
 //

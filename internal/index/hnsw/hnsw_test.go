@@ -86,10 +86,14 @@ func recallAt(got, want [][]flat.Candidate) float64 {
 	return float64(hits) / float64(total)
 }
 
-// On tiny inputs a beam wider than the graph visits every node, so the
-// result is exactly the brute-force top k, scores and tie order included.
+// On tiny inputs a beam wider than the graph visits every reachable node,
+// so the result is exactly the brute-force top k, scores and tie order
+// included. With M=4 lists overflow and are pruned: this also checks that
+// Build leaves no node unreachable (connectOrphans). In one dimension
+// (only two distinct unit vectors) ties defeat the pruning heuristic, so
+// that case runs with M=16 only.
 func TestExactTiny(t *testing.T) {
-	f := func(t *testing.T, m flat.Metric, n, dim int, sub bool) {
+	f := func(t *testing.T, m flat.Metric, M, n, dim int, sub bool) {
 		t.Helper()
 		data := gaussian(uint64(n*dim), n, dim, m)
 		offs := allOffsets(n)
@@ -99,7 +103,7 @@ func TestExactTiny(t *testing.T) {
 				offs = append(offs, uint32(i))
 			}
 		}
-		g := mustBuild(t, Params{M: 16, EfConstruction: 16, Seed: 7}, m, dim, data, offs, 1)
+		g := mustBuild(t, Params{M: M, EfConstruction: 16, Seed: 7}, m, dim, data, offs, 1)
 		if g.Len() != len(offs) {
 			t.Fatalf("Len = %d, want %d", g.Len(), len(offs))
 		}
@@ -114,7 +118,7 @@ func TestExactTiny(t *testing.T) {
 					want[i].Tag = 5
 				}
 				if !slices.Equal(got, want) {
-					t.Fatalf("n=%d dim=%d k=%d query %d:\n got %v\nwant %v", n, dim, k, qi, got, want)
+					t.Fatalf("M=%d n=%d dim=%d k=%d query %d:\n got %v\nwant %v", M, n, dim, k, qi, got, want)
 				}
 			}
 		}
@@ -123,8 +127,13 @@ func TestExactTiny(t *testing.T) {
 		t.Run(mt.name, func(t *testing.T) {
 			for _, n := range []int{1, 2, 3, 8, 17, 33, 49} {
 				for _, dim := range []int{1, 3, 16, 37} {
-					f(t, mt.m, n, dim, false)
-					f(t, mt.m, n, dim, true)
+					for _, M := range []int{16, 4} {
+						if M < 16 && dim == 1 {
+							continue
+						}
+						f(t, mt.m, M, n, dim, false)
+						f(t, mt.m, M, n, dim, true)
+					}
 				}
 			}
 		})
@@ -221,6 +230,9 @@ func TestBuildParallel(t *testing.T) {
 		}
 		if r := c.recall(t, g, flat.MetricL2, 10, 64, nil); r < 0.95 {
 			t.Fatalf("threads=%d: recall %.4f", threads, r)
+		}
+		if n := unreachable(g); n != 0 {
+			t.Fatalf("threads=%d: %d nodes unreachable on layer 0", threads, n)
 		}
 		// Concurrent searches, each with its own Searcher.
 		done := make(chan bool)
@@ -408,6 +420,52 @@ func TestHeaps(t *testing.T) {
 		slices.Sort(got)
 		if want := sorted[:min(k, n)]; !slices.Equal(got, want) {
 			t.Fatalf("round %d: bounded heap kept %v, want %v", round, got, want)
+		}
+	}
+}
+
+// unreachable counts the indexed nodes a layer-0 walk from the entry point
+// does not reach.
+func unreachable(g *Graph) int {
+	if g.nodes == 0 {
+		return 0
+	}
+	seen := make([]bool, g.n)
+	stack := []uint32{g.entry}
+	seen[g.entry] = true
+	left := g.nodes - 1
+	for len(stack) > 0 {
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		row := g.row(o, 0)
+		for _, nb := range row[1 : 1+row[0]] {
+			if !seen[nb] {
+				seen[nb] = true
+				left--
+				stack = append(stack, nb)
+			}
+		}
+	}
+	return left
+}
+
+// The prefetch hints have no visible effect and never fault, whatever the
+// arguments (they are called in the search loops with trusted ids only).
+func TestPrefetchHints(t *testing.T) {
+	data := make([]float32, 100*7)
+	rows := make([]uint32, 100*33)
+	for _, ids := range [][]uint32{nil, {0}, {99, 0, 50}, {1 << 20}} {
+		for _, lines := range []int{-1, 0, 1, 3, 1000} {
+			vector.PrefetchRows(data, 7, ids, lines)
+			vector.PrefetchRows(nil, 7, ids, lines)
+			vector.PrefetchRows(data, 0, ids, lines)
+			vector.PrefetchUint32Rows(rows, 33, ids, lines)
+			vector.PrefetchUint32Rows(nil, 33, ids, lines)
+		}
+	}
+	for _, v := range data {
+		if v != 0 {
+			t.Fatal("a prefetch changed the data")
 		}
 	}
 }

@@ -41,11 +41,12 @@ func TestRecallSweep(t *testing.T) {
 			nq := min(1000, s.nq)
 			var g *Graph
 			var times []float64
-			rssDelta := int64(-1)
+			var allocated uint64
 			for i := 0; i < builds; i++ {
 				g = nil
 				runtime.GC()
-				rss0 := rssBytes()
+				var ms0, ms1 runtime.MemStats
+				runtime.ReadMemStats(&ms0)
 				start := time.Now()
 				var err error
 				g, err = Build(context.Background(), Params{M: 16, EfConstruction: 200, Seed: uint64(i + 1)}, s.metric, s.dim, s.base, allOffsets(s.n), 2)
@@ -53,9 +54,8 @@ func TestRecallSweep(t *testing.T) {
 					t.Fatal(err)
 				}
 				times = append(times, time.Since(start).Seconds())
-				if rssDelta < 0 {
-					rssDelta = rssBytes() - rss0 // as the native anchor measures it
-				}
+				runtime.ReadMemStats(&ms1)
+				allocated = ms1.TotalAlloc - ms0.TotalAlloc
 			}
 			st := g.Stats()
 			vecBytes := int64(len(s.base)) * 4
@@ -63,9 +63,10 @@ func TestRecallSweep(t *testing.T) {
 			slices.Sort(sorted)
 			fmt.Printf("\n%s: n=%d dim=%d metric=%v M=16 efC=200 threads=2\n", name, s.n, s.dim, s.metric)
 			fmt.Printf("build: median %.2f s, all %.2f s\n", sorted[len(sorted)/2], times)
-			fmt.Printf("graph: %+v\n", st)
-			fmt.Printf("memory: graph %.1f MiB + vectors %.1f MiB = %.1f MiB; RSS growth over the first build %.1f MiB (build scratch included)\n",
-				float64(st.MemoryBytes)/(1<<20), float64(vecBytes)/(1<<20), float64(st.MemoryBytes+vecBytes)/(1<<20), float64(rssDelta)/(1<<20))
+			fmt.Printf("graph: %+v, unreachable on layer 0: %d\n", st, unreachable(g))
+			fmt.Printf("memory: graph %.1f MiB + vectors %.1f MiB = %.1f MiB; Build allocated %.1f MiB in all (graph + scratch); a Searcher %.1f MiB\n",
+				float64(st.MemoryBytes)/(1<<20), float64(vecBytes)/(1<<20), float64(st.MemoryBytes+vecBytes)/(1<<20),
+				float64(allocated)/(1<<20), float64(4*s.n)/(1<<20))
 			fmt.Printf("%6s %10s %10s %s\n", "ef", "recall@10", "QPS", "QPS of each run")
 			srch := g.NewSearcher()
 			res := make([][]flat.Candidate, nq)
@@ -91,19 +92,4 @@ func TestRecallSweep(t *testing.T) {
 			}
 		})
 	}
-}
-
-// rssBytes returns the resident set size of the process.
-func rssBytes() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

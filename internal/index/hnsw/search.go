@@ -103,6 +103,7 @@ func (g *Graph) greedy(s *Searcher, q []float32, ep uint32, epd float32, l int) 
 	for {
 		row := g.row(ep, l)
 		ids := row[1 : 1+row[0]]
+		vector.PrefetchRows(g.data, g.dim, ids, prefetchVecLines)
 		ds := s.ds[:len(ids)]
 		g.dists(q, ids, ds)
 		best, bestd := ep, epd
