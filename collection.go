@@ -125,26 +125,32 @@ func (c *Collection) Info(ctx context.Context) (CollectionInfo, error) {
 
 // --- conversion and validation of input ---
 
-func (c *Collection) denseIndex(name, path string) (int, error) {
+// denseIndex resolves a dense vector name; path+field names the input in
+// errors (built only on error: this is on the search path).
+func (c *Collection) denseIndex(name, path, field string) (int, error) {
 	i := c.schema.DenseIndex(name)
 	if i < 0 {
 		if name == "" {
-			return 0, base.InvalidArgumentf("%s: the collection has only named vectors; say which one", path)
+			return 0, base.InvalidArgumentf("%s%s: the collection has only named vectors; say which one", path, field)
 		}
-		return 0, base.InvalidArgumentf("%s: no dense vector named %q", path, name)
+		return 0, base.InvalidArgumentf("%s%s: no dense vector named %q", path, field, name)
 	}
 	return i, nil
 }
 
-// dense validates v for schema vector vi and returns the vector to store: a
-// copy, normalised for Cosine.
-func (c *Collection) dense(vi int, v []float32, path string) ([]float32, error) {
+// dense validates v for schema vector vi and returns the vector to use:
+// normalised for Cosine (a copy), and, if keep, always a copy the caller
+// may retain; otherwise v itself when no normalisation is needed.
+func (c *Collection) dense(vi int, v []float32, keep bool, path, field string) ([]float32, error) {
 	spec := c.schema.Dense[vi]
 	if len(v) != spec.Dim {
-		return nil, base.DimensionMismatchf("%s: expected dimension %d, got %d", path, spec.Dim, len(v))
+		return nil, base.DimensionMismatchf("%s%s: expected dimension %d, got %d", path, field, spec.Dim, len(v))
 	}
 	if bad := vector.IsFinite(v); bad >= 0 {
-		return nil, base.InvalidArgumentf("%s[%d]: %v is not a finite number", path, bad, v[bad])
+		return nil, base.InvalidArgumentf("%s%s[%d]: %v is not a finite number", path, field, bad, v[bad])
+	}
+	if spec.Distance != Cosine && !keep {
+		return v, nil
 	}
 	out := slices.Clone(v)
 	if spec.Distance == Cosine {
@@ -192,24 +198,24 @@ func encodePayload(p Payload, path string) ([]byte, error) {
 func (c *Collection) toSegmentPoint(p *Point, path string, partial bool) (segment.Point, error) {
 	sp := segment.Point{ID: p.ID, Dense: make([][]float32, len(c.schema.Dense)), Sparse: make([]*segment.Sparse, len(c.schema.Sparse))}
 	if p.Vector != nil {
-		vi, err := c.denseIndex("", path+".vector")
+		vi, err := c.denseIndex("", path, ".vector")
 		if err != nil {
 			return sp, err
 		}
-		if sp.Dense[vi], err = c.dense(vi, p.Vector, path+".vector"); err != nil {
+		if sp.Dense[vi], err = c.dense(vi, p.Vector, true, path, ".vector"); err != nil {
 			return sp, err
 		}
 	}
 	for name, v := range p.Vectors {
 		vpath := fmt.Sprintf("%s.vectors[%q]", path, name)
-		vi, err := c.denseIndex(name, vpath)
+		vi, err := c.denseIndex(name, vpath, "")
 		if err != nil {
 			return sp, err
 		}
 		if sp.Dense[vi] != nil {
 			return sp, base.InvalidArgumentf("%s: given twice", vpath)
 		}
-		if sp.Dense[vi], err = c.dense(vi, v, vpath); err != nil {
+		if sp.Dense[vi], err = c.dense(vi, v, true, vpath, ""); err != nil {
 			return sp, err
 		}
 	}
@@ -646,12 +652,12 @@ func (c *Collection) query(req *SearchRequest, path string) (collection.Query, e
 	if name == "" && len(c.schema.Dense) == 1 {
 		name = c.schema.Dense[0].Name
 	}
-	vi, err := c.denseIndex(name, path+".using")
+	vi, err := c.denseIndex(name, path, ".using")
 	if err != nil {
 		return collection.Query{}, err
 	}
 	q := collection.Query{Index: vi, Limit: req.Limit, Offset: req.Offset, Threshold: req.ScoreThreshold, Exact: req.Exact, Ef: req.HnswEf}
-	if q.Vector, err = c.dense(vi, req.Vector, path+".vector"); err != nil {
+	if q.Vector, err = c.dense(vi, req.Vector, false, path, ".vector"); err != nil {
 		return q, err
 	}
 	switch {

@@ -151,6 +151,17 @@ func (s Snapshot) Get(i uint32) bool { return get(s.chunks, i) }
 // Len returns the number of bits.
 func (s Snapshot) Len() int { return s.n }
 
+// Empty reports whether no bit is set, in O(chunks) without reading words
+// when no chunk was ever written.
+func (s Snapshot) Empty() bool {
+	for _, c := range s.chunks {
+		if c != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // Count returns the number of set bits.
 func (s Snapshot) Count() int { return count(s.chunks) }
 

@@ -316,11 +316,8 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 					continue
 				}
 				q := &queries[qi]
-				vi, m := q.Index, q.Filter
-				accept := func(off uint32) bool {
-					return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
-				}
-				flat.Scan(metrics[qi], q.Vector, v.Dense[vi], u.lo, u.hi, mins[qi], st.scratch, uint32(u.seg), accept, &st.heaps[qi])
+				accept := acceptFunc(v, q.Index, q.Filter)
+				flat.Scan(metrics[qi], q.Vector, v.Dense[q.Index], u.lo, u.hi, mins[qi], st.scratch, uint32(u.seg), accept, &st.heaps[qi])
 			}
 		}
 	}
@@ -414,11 +411,8 @@ func (c *Collection) searchGraphs(ctx context.Context, queries []Query, segs []*
 			ef = defaultEf
 		}
 		ef = max(ef, k)
-		v, vi, m := &views[t.si], q.Index, q.Filter
-		accept := func(off uint32) bool {
-			return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
-		}
-		t.res, _ = segs[t.si].SearchGraph(vi, q.Vector, k, ef, uint32(t.si), accept, make([]flat.Candidate, 0, k))
+		accept := acceptFunc(&views[t.si], q.Index, q.Filter)
+		t.res, _ = segs[t.si].SearchGraph(q.Index, q.Vector, k, ef, uint32(t.si), accept, make([]flat.Candidate, 0, k))
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(tasks))
 	if workers <= 1 {
@@ -444,4 +438,20 @@ func (c *Collection) searchGraphs(ctx context.Context, queries []Query, segs []*
 	}
 	wg.Wait()
 	return tasks, ctx.Err()
+}
+
+// acceptFunc returns the check a candidate of view v must pass for a query
+// on dense vector vi with filter m: live, having the vector, matching the
+// filter. It returns nil (accept all) when nothing could be rejected, so
+// the common unfiltered search pays no call per candidate.
+func acceptFunc(v *segment.View, vi int, m *filter.Matcher) func(off uint32) bool {
+	switch {
+	case m != nil:
+		return func(off uint32) bool {
+			return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
+		}
+	case v.Present[vi] != nil || !v.Deleted.Empty():
+		return func(off uint32) bool { return v.Live(off) && v.HasVector(vi, off) }
+	}
+	return nil
 }
