@@ -280,6 +280,7 @@ func TestBatchChunks(t *testing.T) {
 // (what STRATA_VECTOR_IMPL does) and checks the public API follows it.
 func TestDispatch(t *testing.T) {
 	best := impls()[len(impls())-1].name
+	t.Logf("Impl() = %s (STRATA_VECTOR_IMPL=%q, best available %s)", Impl(), os.Getenv("STRATA_VECTOR_IMPL"), best)
 	if env := os.Getenv("STRATA_VECTOR_IMPL"); env == "" && Impl() != best {
 		t.Errorf("Impl() = %q, want best available %q", Impl(), best)
 	}
