@@ -42,7 +42,11 @@
 //     exact; convert with Int64 or Float64.
 //   - Vectors of Cosine collections are normalised on write; searches return
 //     the stored (normalised) vector.
-//   - Search is exact (a parallel scan at memory bandwidth); the HNSW index
-//     arrives in a later release, and HnswEf is accepted but not yet used.
+//   - Sealed segments whose vectors exceed OptimizersConfig.IndexingThresholdKB
+//     get an HNSW graph, built in the background; until then, and for the
+//     in-memory segment, search scans exactly. SearchRequest.Exact forces
+//     the exact scan, HnswEf trades speed for recall.
+//   - Filters are checked during the graph traversal; a very selective
+//     filter can lower recall until the query planner arrives.
 //   - One process at a time may open a data directory (ErrLocked).
 package strata
