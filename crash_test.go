@@ -47,7 +47,11 @@ var crashConfig = CollectionConfig{
 	Optimizers: OptimizersConfig{
 		FlushThreshold: 150, MaxSegments: 3, VacuumMinPoints: 50,
 		Interval: 20 * time.Millisecond,
+		// 1 KiB is 32 vectors here: every sealed segment gets an HNSW graph,
+		// so graph files and their manifest commits are killed mid-way too.
+		IndexingThresholdKB: 1,
 	},
+	HNSW: HnswConfig{M: 8, EfConstruct: 32},
 }
 
 // crashOp is one logged operation, enough for the parent to replay it on
@@ -255,7 +259,7 @@ func TestCrashRecovery(t *testing.T) {
 		models[w] = map[uint64]crashPoint{}
 	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	totalAcks := 0
+	totalAcks, indexedCycles := 0, 0
 	for cycle := 0; cycle < *crashCycles; cycle++ {
 		cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvSeed+"="+strconv.FormatUint(r.Uint64(), 10))
@@ -331,7 +335,7 @@ func TestCrashRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cycle %d: collection lost: %v", cycle, err)
 		}
-		if got := c.Config(); got.Vectors[""] != crashConfig.Vectors[""] || got.Optimizers != crashConfig.Optimizers {
+		if got := c.Config(); got.Vectors[""] != crashConfig.Vectors[""] || got.Optimizers != crashConfig.Optimizers || got.HNSW != crashConfig.HNSW {
 			t.Fatalf("cycle %d: config changed: %+v", cycle, got)
 		}
 		res, err := c.Scroll(ctx, ScrollRequest{Limit: MaxSearchLimit, WithPayload: AllPayload, WithVectors: AllVectors})
@@ -372,6 +376,29 @@ func TestCrashRecovery(t *testing.T) {
 		if n, _ := c.Count(ctx, nil); n != len(res.Points) {
 			t.Fatalf("cycle %d: count %d != scrolled %d", cycle, n, len(res.Points))
 		}
+		// Graphs that survived the kill answer searches: every hit is a live
+		// point and an exact search agrees on the best one.
+		if len(res.Points) > 0 {
+			q := make([]float32, crashDim)
+			q[0] = 1
+			approx, err := c.Search(ctx, SearchRequest{Vector: q, Limit: 5, HnswEf: 64})
+			if err != nil {
+				t.Fatalf("cycle %d: search: %v", cycle, err)
+			}
+			exact, _ := c.Search(ctx, SearchRequest{Vector: q, Limit: 5, Exact: true})
+			for _, h := range approx {
+				w := int(h.ID.Num() / crashIDs)
+				if _, ok := got[w][h.ID.Num()]; !ok {
+					t.Fatalf("cycle %d: search returned %v, which is not a live point", cycle, h.ID)
+				}
+			}
+			if len(approx) == 0 || len(exact) == 0 || approx[0].Score < exact[0].Score-1e-5 {
+				t.Fatalf("cycle %d: graph search %v vs exact %v", cycle, approx, exact)
+			}
+		}
+		if info, _ := c.Info(ctx); info.IndexedVectorsCount > 0 {
+			indexedCycles++
+		}
 		if err := db.Close(); err != nil {
 			t.Fatalf("cycle %d: close: %v", cycle, err)
 		}
@@ -379,7 +406,7 @@ func TestCrashRecovery(t *testing.T) {
 	if totalAcks < *crashCycles {
 		t.Fatalf("only %d acknowledged writes in %d cycles: the test did not exercise anything", totalAcks, *crashCycles)
 	}
-	t.Logf("%d cycles, %d acknowledged writes verified", *crashCycles, totalAcks)
+	t.Logf("%d cycles, %d acknowledged writes verified; graphs present after %d reopens", *crashCycles, totalAcks, indexedCycles)
 }
 
 func equalCrash(a, b map[uint64]crashPoint) bool {
