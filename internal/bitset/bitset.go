@@ -72,9 +72,6 @@ func (b *Atomic) Words() []uint64 {
 	return out
 }
 
-// Clone returns an independent copy.
-func (b *Atomic) Clone() *Atomic { return &Atomic{words: b.Words(), n: b.n} }
-
 // Grown returns a bitset of n bits (n >= Len) holding the same bits: b itself
 // when its capacity suffices, otherwise a copy. Readers holding b keep a
 // valid, if older, view.

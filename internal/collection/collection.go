@@ -733,5 +733,3 @@ func (c *Collection) Info() (Info, error) {
 	c.optMu.Unlock()
 	return in, nil
 }
-
-func errClosed() error { return base.ErrClosed }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/bitset"
 	"github.com/strata-db/strata/internal/segment"
 	"github.com/strata-db/strata/internal/vfs"
@@ -34,7 +35,7 @@ func (c *Collection) Optimize(force bool) error {
 	c.closeMu.RLock()
 	defer c.closeMu.RUnlock()
 	if c.closed.Load() {
-		return errClosed()
+		return base.ErrClosed
 	}
 	return c.optimize(force)
 }
@@ -63,7 +64,7 @@ func (c *Collection) optimize(force bool) error {
 	}
 	set := c.current()
 	if set == nil {
-		return errClosed()
+		return base.ErrClosed
 	}
 	cfg := &c.opts.Optimizer
 

@@ -93,9 +93,6 @@ func (s *Segment) BuildGraph(ctx context.Context, v *View, vi int, p GraphParams
 	return hnsw.Build(ctx, hp, flat.MetricFor(spec.Distance), spec.Dim, v.Dense[vi], offs, threads)
 }
 
-// MetricFor returns the scan metric of dense vector vi.
-func (s *Segment) MetricFor(vi int) flat.Metric { return flat.MetricFor(s.schema.Dense[vi].Distance) }
-
 // WriteGraph persists g atomically at name.
 func WriteGraph(fs vfs.FS, name string, g *hnsw.Graph) error {
 	if err := vfs.WriteFileAtomic(fs, name, g.AppendBinary(nil)); err != nil {

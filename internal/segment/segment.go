@@ -242,9 +242,6 @@ func (s *Segment) Append(p *Point, seq uint64) uint32 {
 // the optimizer is about to write it as a sealed segment.
 func (s *Segment) Freeze() { s.frozen.Store(true) }
 
-// Frozen reports whether Freeze was called.
-func (s *Segment) Frozen() bool { return s.frozen.Load() }
-
 // AscendFrom calls fn with the offsets of v's live points whose id >= from
 // (all points if from is nil), in id order, until fn returns false. v must
 // be a view of s.
@@ -324,14 +321,19 @@ func (s *Segment) SetOnFinal(fn func()) { s.onFinal = fn }
 
 // Seq returns the sequence number that wrote the point at off.
 func (s *Segment) Seq(off uint32) uint64 {
-	v := s.View()
-	return v.Seqs[off]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.v.Seqs[off]
 }
 
 // ReadPoint returns a copy of the point at off, safe to modify and to keep
-// after the segment is released.
+// after the segment is released. Unlike View it takes no tombstone
+// snapshot: the applier calls it per updated point, and every snapshot
+// makes the next tombstone write copy its chunk.
 func (s *Segment) ReadPoint(off uint32) Point {
-	v := s.View()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := &s.v
 	p := Point{ID: v.IDs[off]}
 	p.Dense = make([][]float32, len(s.schema.Dense))
 	for i, spec := range s.schema.Dense {
