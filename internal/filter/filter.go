@@ -16,38 +16,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
-
+	
 	"github.com/strata-db/strata/internal/base"
 )
-
-// Filter is a boolean combination of conditions. Every Must condition must
-// hold, at least one Should condition must hold (when there are any), and no
-// MustNot condition may hold. The empty filter matches every point.
-type Filter struct {
-	Must    []Condition
-	Should  []Condition
-	MustNot []Condition
-}
-
-// Condition is one test. Exactly one of Match (with Key), HasID or Filter is
-// set.
-type Condition struct {
-	// Key is a payload path: dot-separated object keys; "key[]" projects
-	// over the elements of an array.
-	Key   string
-	Match *Match
-	// HasID matches points whose id is in the list.
-	HasID []base.PointID
-	// Filter nests a boolean clause.
-	Filter *Filter
-}
-
-// Match tests a payload value for equality with Value: a string (keyword),
-// an integer type or a bool.
-type Match struct {
-	Value any
-}
 
 // Matcher is a compiled, validated filter. It is safe for concurrent use.
 type Matcher struct {
@@ -129,13 +100,13 @@ func (h *hasIDNode) eval(id base.PointID, _ any) bool {
 }
 
 type matchNode struct {
-	path []pathStep
+	path Path
 	want scalar
 }
 
 func (mn *matchNode) eval(_ base.PointID, doc any) bool {
 	found := false
-	walk(doc, mn.path, func(v any) bool {
+	Values(doc, mn.path, func(v any) bool {
 		if mn.want.equal(v) {
 			found = true
 			return false
@@ -196,7 +167,7 @@ func (m *Matcher) compileCondition(c *Condition, path string) (node, error) {
 		}
 		return &hasIDNode{ids: ids}, nil
 	}
-	steps, err := parsePath(c.Key)
+	steps, err := ParsePath(c.Key)
 	if err != nil {
 		return nil, base.InvalidArgumentf("%s.key: %v", path, err)
 	}
@@ -206,68 +177,6 @@ func (m *Matcher) compileCondition(c *Condition, path string) (node, error) {
 	}
 	m.needsValue = true
 	return &matchNode{path: steps, want: want}, nil
-}
-
-type pathStep struct {
-	key     string
-	flatten bool // "key[]"
-}
-
-func parsePath(key string) ([]pathStep, error) {
-	if key == "" {
-		return nil, fmt.Errorf("empty key")
-	}
-	parts := strings.Split(key, ".")
-	steps := make([]pathStep, len(parts))
-	for i, p := range parts {
-		if strings.HasSuffix(p, "[]") {
-			steps[i].flatten = true
-			p = strings.TrimSuffix(p, "[]")
-		}
-		if p == "" {
-			return nil, fmt.Errorf("empty segment in key %q", key)
-		}
-		steps[i].key = p
-	}
-	return steps, nil
-}
-
-// walk calls fn with every value that path selects in doc; a value that is
-// an array at the end of the path yields its elements. fn returns false to
-// stop.
-func walk(doc any, path []pathStep, fn func(any) bool) bool {
-	if len(path) == 0 {
-		if arr, ok := doc.([]any); ok {
-			for _, e := range arr {
-				if !fn(e) {
-					return false
-				}
-			}
-			return true
-		}
-		return fn(doc)
-	}
-	obj, ok := doc.(map[string]any)
-	if !ok {
-		return true
-	}
-	v, ok := obj[path[0].key]
-	if !ok {
-		return true
-	}
-	if path[0].flatten {
-		arr, ok := v.([]any)
-		if !ok {
-			return true
-		}
-		for _, e := range arr {
-			if !walk(e, path[1:], fn) {
-				return false
-			}
-		}
-		return true
-	}
-	return walk(v, path[1:], fn)
 }
 
 type scalarKind uint8
