@@ -100,6 +100,8 @@ type CollectionInfo struct {
 	IndexedVectorsCount int
 	SegmentsCount       int
 	Config              CollectionConfig
+	// PayloadSchema lists the payload indexes by key.
+	PayloadSchema map[string]PayloadIndexInfo
 	// Err is why the status is red (a failed WAL write or fsync).
 	Err error
 }

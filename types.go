@@ -100,18 +100,61 @@ type VectorSelector struct {
 // AllVectors selects every vector.
 var AllVectors = VectorSelector{All: true}
 
-// Filter selects points by id and payload, with Qdrant's semantics: all
+// Filter selects points by id and payload with Qdrant's semantics: all
 // Must conditions hold, at least one Should condition holds (if any are
-// given), and no MustNot condition holds.
+// given), at least MinShould.MinCount of MinShould.Conditions hold (if
+// set), and no MustNot condition holds. See filter.Condition for the
+// conditions.
 type Filter = filter.Filter
 
-// Condition is one filter condition: a payload match (Key and Match), a
-// set of ids (HasID) or a nested Filter.
+// Condition is one filter condition (see the field documentation): a field
+// condition on a payload key, has_id, has_vector, nested or a nested
+// Filter.
 type Condition = filter.Condition
 
-// Match tests a payload field for equality with a keyword (string),
-// integer or bool. On an array field it matches if any element does.
-type Match = filter.Match
+// The parts of conditions.
+type (
+	Match          = filter.Match
+	MinShould      = filter.MinShould
+	Range          = filter.Range
+	DatetimeRange  = filter.DatetimeRange
+	ValuesCount    = filter.ValuesCount
+	GeoPoint       = filter.GeoPoint
+	GeoBoundingBox = filter.GeoBoundingBox
+	GeoRadius      = filter.GeoRadius
+	GeoPolygon     = filter.GeoPolygon
+	GeoLineString  = filter.GeoLineString
+	Nested         = filter.Nested
+)
+
+// FieldSchema describes a payload field index (Qdrant's payload schema
+// params): its Type and the options of that type.
+type FieldSchema = filter.FieldSchema
+
+// FieldType is a payload index type.
+type FieldType = filter.FieldType
+
+// Stopwords configure a text index's ignored tokens.
+type Stopwords = filter.Stopwords
+
+// Payload index types.
+const (
+	FieldKeyword  = filter.TypeKeyword
+	FieldInteger  = filter.TypeInteger
+	FieldFloat    = filter.TypeFloat
+	FieldBool     = filter.TypeBool
+	FieldGeo      = filter.TypeGeo
+	FieldDatetime = filter.TypeDatetime
+	FieldUUID     = filter.TypeUUID
+	FieldText     = filter.TypeText
+)
+
+// PayloadIndexInfo describes one payload index in CollectionInfo.
+type PayloadIndexInfo struct {
+	Schema FieldSchema
+	// Points counts the live points with at least one indexed value.
+	Points int
+}
 
 // MatchValue returns the condition "the payload field key equals value".
 func MatchValue(key string, value any) Condition {
