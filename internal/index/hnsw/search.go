@@ -20,6 +20,8 @@ type Searcher struct {
 	best    maxHeap   // the k best of res
 	ids     []uint32  // unvisited neighbours of the node being expanded
 	ds      []float32 // their distances
+	bridges []uint32  // refused neighbours of the node being expanded (two-hop search)
+	seeds   []uint64  // accepted layer-1 nodes that start a two-hop search
 }
 
 // NewSearcher returns a Searcher sized for g.
@@ -38,6 +40,7 @@ func (s *Searcher) grow(n, width int) {
 	if len(s.ids) < width {
 		s.ids = make([]uint32, width)
 		s.ds = make([]float32, width)
+		s.bridges = make([]uint32, 0, width)
 	}
 }
 
@@ -73,7 +76,11 @@ func (g *Graph) Search(s *Searcher, q []float32, k, ef int, tag uint32, accept f
 		ep, epd = g.greedy(s, q, ep, epd, l)
 	}
 	g.searchLayer0(s, q, ep, epd, ef, accept)
+	return s.appendBest(k, tag, out)
+}
 
+// appendBest appends the k best results of s.res to out, best first.
+func (s *Searcher) appendBest(k int, tag uint32, out []flat.Candidate) []flat.Candidate {
 	// The k best of the ef results: one pass through a k-bounded heap
 	// (most results fail one compare with its root), cheaper than popping
 	// ef-k results off the result heap.
