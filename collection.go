@@ -13,7 +13,6 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/collection"
-	"github.com/strata-db/strata/internal/filter"
 	"github.com/strata-db/strata/internal/segment"
 	"github.com/strata-db/strata/internal/vector"
 	"github.com/strata-db/strata/internal/vfs"
@@ -116,6 +115,10 @@ func (c *Collection) Info(ctx context.Context) (CollectionInfo, error) {
 		return CollectionInfo{}, err
 	}
 	out := CollectionInfo{Status: StatusGreen, PointsCount: in.Points, IndexedVectorsCount: in.IndexedVectors, SegmentsCount: in.Segments, Config: c.Config()}
+	out.PayloadSchema = make(map[string]PayloadIndexInfo, len(out.Config.PayloadSchema))
+	for key, fs := range out.Config.PayloadSchema {
+		out.PayloadSchema[key] = PayloadIndexInfo{Schema: fs, Points: in.FieldPoints[key]}
+	}
 	if in.Optimizing {
 		out.Status = StatusYellow
 	}
@@ -310,7 +313,7 @@ func (c *Collection) write(ctx context.Context, op *collection.Op, sel Selector)
 	case sel.IDs != nil && sel.Filter != nil:
 		return base.InvalidArgumentf("selector: give ids or a filter, not both")
 	case sel.Filter != nil:
-		m, err := filter.Compile(sel.Filter)
+		m, err := c.compileFilter(sel.Filter)
 		if err != nil {
 			return err
 		}
@@ -400,11 +403,15 @@ func (c *Collection) Optimize(ctx context.Context) error {
 	return c.eng.Optimize(true)
 }
 
-// WaitIndexed builds, on the calling goroutine, every HNSW graph that is due
-// (segments over the indexing threshold, or indexed with other parameters)
-// and returns when none is left.
+// WaitIndexed builds, on the calling goroutine, every payload index not yet
+// built for a segment and every HNSW graph that is due (segments over the
+// indexing threshold, or indexed with other parameters), and returns when
+// none is left.
 func (c *Collection) WaitIndexed(ctx context.Context) error {
 	if err := c.check(ctx); err != nil {
+		return err
+	}
+	if err := c.eng.FieldsNow(); err != nil {
 		return err
 	}
 	return c.eng.IndexNow()
@@ -594,7 +601,7 @@ func (c *Collection) Scroll(ctx context.Context, req ScrollRequest) (ScrollResul
 	if req.Limit == 0 {
 		req.Limit = 10
 	}
-	m, err := filter.Compile(req.Filter)
+	m, err := c.compileFilter(req.Filter)
 	if err != nil {
 		return ScrollResult{}, err
 	}
@@ -619,7 +626,7 @@ func (c *Collection) Count(ctx context.Context, f *Filter) (int, error) {
 	if err := c.check(ctx); err != nil {
 		return 0, err
 	}
-	m, err := filter.Compile(f)
+	m, err := c.compileFilter(f)
 	if err != nil {
 		return 0, err
 	}
@@ -675,7 +682,7 @@ func (c *Collection) query(req *SearchRequest, path string) (collection.Query, e
 	if q.Limit == 0 {
 		q.Limit = 10
 	}
-	if q.Filter, err = filter.Compile(req.Filter); err != nil {
+	if q.Filter, err = c.compileFilter(req.Filter); err != nil {
 		return q, err
 	}
 	return q, nil

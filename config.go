@@ -12,6 +12,8 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/collection"
+	"github.com/strata-db/strata/internal/fieldindex"
+	"github.com/strata-db/strata/internal/filter"
 	"github.com/strata-db/strata/internal/segment"
 	"github.com/strata-db/strata/internal/vfs"
 )
@@ -100,6 +102,10 @@ type CollectionConfig struct {
 	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`
 	Optimizers    OptimizersConfig              `json:"optimizers"`
 	HNSW          HnswConfig                    `json:"hnsw_config"`
+	// PayloadSchema lists the payload indexes by payload key. Set it at
+	// creation to index from the start; CreateFieldIndex and
+	// DeleteFieldIndex change it later.
+	PayloadSchema map[string]FieldSchema `json:"payload_schema,omitempty"`
 }
 
 // Limits on input.
@@ -177,7 +183,26 @@ func (c *CollectionConfig) Validate() error {
 	if o.DeletedThreshold < 0 || o.DeletedThreshold > 1 {
 		return base.InvalidArgumentf("config.optimizers.deleted_threshold: %v is out of range 0..1", o.DeletedThreshold)
 	}
-	return c.HNSW.Validate()
+	if err := c.HNSW.Validate(); err != nil {
+		return err
+	}
+	for key, fs := range c.PayloadSchema {
+		if err := validateFieldSchema(key, fs, fmt.Sprintf("config.payload_schema[%q]", key)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateFieldSchema checks a payload index definition; errors name path.
+func validateFieldSchema(key string, fs FieldSchema, path string) error {
+	if _, err := filter.ParsePath(key); err != nil {
+		return base.InvalidArgumentf("%s: field_name: %v", path, err)
+	}
+	if _, err := fieldindex.New(key, fs); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // Validate checks the HNSW parameters.

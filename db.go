@@ -103,6 +103,7 @@ func (db *DB) startCollection(name string, cfg *CollectionConfig) (*Collection, 
 		Index:           cfg.engineIndex(),
 		VerifyChecksums: !db.opts.SkipChecksums,
 		Logger:          db.opts.Logger.With("collection", name),
+		Fields:          cfg.PayloadSchema,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("strata: collection %q: %w", name, err)

@@ -107,3 +107,26 @@ func TestCOWConcurrentSnapshots(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestSnapshotEach(t *testing.T) {
+	b := NewCOW(3 * chunkBits)
+	want := []uint32{0, 63, 64, chunkBits - 1, 2*chunkBits + 5}
+	for _, i := range want {
+		b.Set(i)
+	}
+	var got []uint32
+	b.Snapshot().Each(func(i uint32) bool { got = append(got, i); return true })
+	if len(got) != len(want) {
+		t.Fatalf("Each = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Each = %v, want %v", got, want)
+		}
+	}
+	n := 0
+	b.Snapshot().Each(func(uint32) bool { n++; return n < 2 })
+	if n != 2 {
+		t.Fatalf("Each did not stop: %d calls", n)
+	}
+}

@@ -167,3 +167,22 @@ func (s Snapshot) Count() int { return count(s.chunks) }
 
 // Words returns the bits as uint64 words.
 func (s Snapshot) Words() []uint64 { return words(s.chunks, s.n) }
+
+// Each calls fn with every set bit in ascending order until fn returns
+// false.
+func (s Snapshot) Each(fn func(i uint32) bool) {
+	for ci, c := range s.chunks {
+		if c == nil {
+			continue
+		}
+		for wi, w := range c.w {
+			for w != 0 {
+				b := bits.TrailingZeros64(w)
+				w &= w - 1
+				if !fn(uint32(ci*chunkBits + wi*64 + b)) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"log/slog"
+	"maps"
+	"math"
 	"path"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/filter"
 	"github.com/strata-db/strata/internal/segment"
 	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/internal/wal"
@@ -73,6 +76,8 @@ type Options struct {
 	// open (default on in the root package).
 	VerifyChecksums bool
 	Logger          *slog.Logger
+	// Fields are the payload field indexes, by payload key.
+	Fields map[string]filter.FieldSchema
 }
 
 type pendingOp struct {
@@ -165,6 +170,11 @@ type Collection struct {
 	idxKick    chan struct{}
 	idxStopped chan struct{}
 
+	fieldCfg     atomic.Pointer[map[string]filter.FieldSchema]
+	fieldMu      sync.Mutex // one payload index build at a time
+	fieldKick    chan struct{}
+	fieldStopped chan struct{}
+
 	failed  atomic.Pointer[error] // first WAL failure: the collection is read-only
 	closeMu sync.RWMutex          // Write and Optimize hold it shared; Close exclusively
 	closed  atomic.Bool
@@ -195,7 +205,12 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 		stop:       make(chan struct{}),
 		stopped:    make(chan struct{}),
 		idxStopped: make(chan struct{}),
+
+		fieldKick:    make(chan struct{}, 1),
+		fieldStopped: make(chan struct{}),
 	}
+	fields := maps.Clone(opts.Fields)
+	c.fieldCfg.Store(&fields)
 	ic := opts.Index
 	ic.EnsureDefaults()
 	c.indexCfg.Store(&ic)
@@ -246,6 +261,12 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 			}
 			keep[mg.File] = true
 		}
+		for _, mf := range ms.Fields {
+			keep[mf.File] = true // even when ignored: the manifest names it
+		}
+		if err := loadFields(fs, segDir, s, &ms, fields, opts.VerifyChecksums); err != nil {
+			return fail(fmt.Errorf("collection %s: segment %d: %w", dir, ms.ID, err))
+		}
 	}
 	// Files the manifest does not name are leftovers of an optimization that
 	// did not commit (C3): remove them.
@@ -266,6 +287,9 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 	app := segment.NewAppendable(c.nextSegID, schema)
 	c.nextSegID++
 	segs = append(segs, app)
+	if err := app.IndexFields(fields); err != nil {
+		return fail(fmt.Errorf("collection %s: %w", dir, err))
+	}
 	c.cur = newSet(segs)
 	for _, s := range segs {
 		s.Unref() // the set holds them now
@@ -297,10 +321,13 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 	if opts.Optimizer.Interval > 0 {
 		go c.optimizerLoop()
 		go c.indexerLoop()
+		go c.fieldLoop()
 		c.kickIndexer()
+		c.kickFields()
 	} else {
 		close(c.stopped)
 		close(c.idxStopped)
+		close(c.fieldStopped)
 	}
 	return c, nil
 }
@@ -317,8 +344,11 @@ func (c *Collection) Close() error {
 	close(c.stop)
 	<-c.stopped
 	<-c.idxStopped
+	<-c.fieldStopped
 	c.indexMu.Lock() // an IndexNow in progress
 	c.indexMu.Unlock()
+	c.fieldMu.Lock() // a FieldsNow in progress
+	c.fieldMu.Unlock()
 	c.closeMu.Lock() // waits for in-flight writes
 	defer c.closeMu.Unlock()
 	c.writeMu.Lock()
@@ -705,6 +735,9 @@ type Info struct {
 	IndexedVectors int
 	Checkpoint     uint64
 	AppliedSeq     uint64
+	// FieldPoints counts, per configured payload index, the live points
+	// with at least one indexed value, over the segments indexed so far.
+	FieldPoints map[string]int
 }
 
 // Info returns counts for collection info.
@@ -726,6 +759,27 @@ func (c *Collection) Info() (Info, error) {
 			if g, _ := s.Graph(vi); g != nil {
 				in.IndexedVectors += g.Len()
 			}
+		}
+	}
+	in.FieldPoints = make(map[string]int)
+	for key := range c.Fields() {
+		in.FieldPoints[key] = 0
+		for i, s := range snap.set.segs {
+			x := s.Field(key)
+			if x == nil {
+				continue
+			}
+			v := &snap.views[i]
+			bm := x.Indexed()
+			bm.RemoveRange(uint64(v.N), math.MaxUint32+1)
+			n := int(bm.GetCardinality())
+			v.Deleted.Each(func(off uint32) bool {
+				if bm.Contains(off) {
+					n--
+				}
+				return true
+			})
+			in.FieldPoints[key] += n
 		}
 	}
 	c.optMu.Lock()

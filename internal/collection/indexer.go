@@ -236,6 +236,7 @@ func (m *Manifest) clone() *Manifest {
 	c.Segments = slices.Clone(m.Segments)
 	for i := range c.Segments {
 		c.Segments[i].Graphs = slices.Clone(c.Segments[i].Graphs)
+		c.Segments[i].Fields = slices.Clone(c.Segments[i].Fields)
 	}
 	return &c
 }

@@ -15,6 +15,7 @@ import (
 	"hash/crc32"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/filter"
 )
 
 const manifestMagic = "STRATMAN"
@@ -40,6 +41,15 @@ type ManifestSegment struct {
 	Deleted string `json:"deleted,omitempty"`
 	// Graphs are the segment's HNSW graph files, one per indexed vector.
 	Graphs []ManifestGraph `json:"graphs,omitempty"`
+	// Fields are the segment's payload index files, one per payload key.
+	Fields []ManifestField `json:"fields,omitempty"`
+}
+
+// ManifestField is one persisted payload index of a segment.
+type ManifestField struct {
+	Key    string             `json:"key"`
+	File   string             `json:"file"`
+	Schema filter.FieldSchema `json:"schema"`
 }
 
 // ManifestGraph is one persisted HNSW graph of a segment.
@@ -88,6 +98,13 @@ func decodeManifest(b []byte) (*Manifest, error) {
 			if g.Vector < 0 || g.File == "" || g.M <= 0 || g.EfConstruct <= 0 {
 				return nil, base.CorruptionErrorf("manifest: bad graph entry of segment %d", s.ID)
 			}
+		}
+		keys := make(map[string]bool, len(s.Fields))
+		for _, f := range s.Fields {
+			if f.Key == "" || f.File == "" || keys[f.Key] {
+				return nil, base.CorruptionErrorf("manifest: bad payload index entry of segment %d", s.ID)
+			}
+			keys[f.Key] = true
 		}
 	}
 	return &m, nil

@@ -48,6 +48,7 @@ type group struct {
 	srcs    []segment.Source
 	views   []segment.View
 	out     *segment.Segment // opened after writing; nil if no live points
+	fields  []ManifestField  // out's payload index files
 }
 
 // optimize seals, merges and vacuums. Every round is one checkpoint: under
@@ -130,6 +131,12 @@ func (c *Collection) optimize(force bool) error {
 	}
 	newApp := segment.NewAppendable(c.nextSegID, c.schema)
 	c.nextSegID++
+	schemas := c.Fields()
+	if err := newApp.IndexFields(schemas); err != nil {
+		c.applyMu.Unlock()
+		newApp.Unref()
+		return err
+	}
 	for _, s := range frozen {
 		s.Freeze()
 	}
@@ -206,6 +213,16 @@ func (c *Collection) optimize(force bool) error {
 			return cleanup(err)
 		}
 		g.out = out
+		v := out.View()
+		entries, built, files, err := c.buildFields(out, &v, schemas)
+		written = append(written, files...)
+		if err != nil {
+			return cleanup(err)
+		}
+		for _, x := range built {
+			out.AttachField(x)
+		}
+		g.fields = entries
 	}
 	replaced := map[*segment.Segment]bool{}
 	for _, g := range groups {
@@ -234,13 +251,14 @@ func (c *Collection) optimize(force bool) error {
 		for _, old := range c.manifest.Segments {
 			if old.ID == s.ID() {
 				ms.Graphs = old.Graphs
+				ms.Fields = old.Fields
 			}
 		}
 		m.Segments = append(m.Segments, ms)
 	}
 	for _, g := range groups {
 		if g.out != nil {
-			m.Segments = append(m.Segments, ManifestSegment{ID: g.id, Points: g.out.Len()})
+			m.Segments = append(m.Segments, ManifestSegment{ID: g.id, Points: g.out.Len(), Fields: g.fields})
 		}
 	}
 	if err := vfs.WriteFileAtomic(c.fs, path.Join(c.dir, manifestName), encodeManifest(m)); err != nil {
@@ -305,6 +323,9 @@ func (c *Collection) optimize(force bool) error {
 				if ms.ID == s.ID() {
 					for _, mg := range ms.Graphs {
 						names = append(names, path.Join(segDir, mg.File))
+					}
+					for _, mf := range ms.Fields {
+						names = append(names, path.Join(segDir, mf.File))
 					}
 				}
 			}

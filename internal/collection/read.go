@@ -107,6 +107,7 @@ func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.P
 	views := snap.views
 	for si, seg := range snap.set.segs {
 		v := &views[si]
+		check := planCheck(m, seg, v)
 		n := 0
 		var cerr error
 		seg.AscendFrom(v, from, func(off uint32) bool {
@@ -115,7 +116,7 @@ func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.P
 					return false
 				}
 			}
-			if !m.Match(v.IDs[off], v.Payload(off)) {
+			if check != nil && !check(off) {
 				return true
 			}
 			hits = append(hits, hit{v.IDs[off], si, off})
@@ -148,22 +149,15 @@ func (c *Collection) Count(ctx context.Context, m *filter.Matcher) (int, error) 
 	}
 	defer snap.release()
 	n := 0
-	for i := range snap.views {
+	for i, seg := range snap.set.segs {
 		v := &snap.views[i]
 		if m == nil {
 			n += v.N - v.Deleted.Count()
 			continue
 		}
-		for off := 0; off < v.N; off++ {
-			if off%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return 0, err
-				}
-			}
-			o := uint32(off)
-			if v.Live(o) && m.Match(v.IDs[o], v.Payload(o)) {
-				n++
-			}
+		err := eachMatch(ctx, m, seg, v, func(uint32) { n++ })
+		if err != nil {
+			return 0, err
 		}
 	}
 	return n, nil
@@ -178,21 +172,62 @@ func (c *Collection) IDs(ctx context.Context, m *filter.Matcher) ([]base.PointID
 	}
 	defer snap.release()
 	var ids []base.PointID
-	for i := range snap.views {
+	for i, seg := range snap.set.segs {
 		v := &snap.views[i]
-		for off := 0; off < v.N; off++ {
-			if off%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			o := uint32(off)
-			if v.Live(o) && m.Match(v.IDs[o], v.Payload(o)) {
-				ids = append(ids, v.IDs[o])
-			}
+		err := eachMatch(ctx, m, seg, v, func(off uint32) { ids = append(ids, v.IDs[off]) })
+		if err != nil {
+			return nil, err
 		}
 	}
 	return ids, nil
+}
+
+// eachMatch calls fn with the offsets of v's live points matching m (all
+// if m is nil), in offset order. With payload indexes answering the
+// filter, it visits only the planner's candidates.
+func eachMatch(ctx context.Context, m *filter.Matcher, seg *segment.Segment, v *segment.View, fn func(off uint32)) error {
+	var p *filter.Plan
+	if m != nil {
+		p = m.Plan(seg.Source(v), v.N)
+	}
+	if p != nil && p.Candidates != nil {
+		it := p.Candidates.Iterator()
+		for i := 0; it.HasNext(); i++ {
+			off := it.Next()
+			if int(off) >= v.N {
+				break
+			}
+			if i%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if v.Live(off) && (p.Exact || p.Check(off)) {
+				fn(off)
+			}
+		}
+		return nil
+	}
+	for off := 0; off < v.N; off++ {
+		if off%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		o := uint32(off)
+		if v.Live(o) && (p == nil || p.Check(o)) {
+			fn(o)
+		}
+	}
+	return nil
+}
+
+// planCheck returns m's per-offset test for view v of seg, nil for nil m.
+func planCheck(m *filter.Matcher, seg *segment.Segment, v *segment.View) func(uint32) bool {
+	if m == nil {
+		return nil
+	}
+	return m.Plan(seg.Source(v), 0).Check
 }
 
 // Query is one nearest-neighbour search.
@@ -239,17 +274,42 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	defer snap.release()
 	views := snap.views
 	segs := snap.set.segs
-	// useGraph[qi*len(segs)+si]: query qi searches segment si's graph.
+	// The planner, per query and segment (index qi*len(segs)+si): with a
+	// filter whose payload indexes bound the matching points to at most the
+	// full-scan threshold, score exactly those (modeCandidates); otherwise
+	// search the HNSW graph, checking the filter during the traversal, when
+	// the segment has one and is large enough; otherwise scan it.
 	ic := c.indexCfg.Load()
-	useGraph := make([]bool, len(queries)*len(segs))
+	modes := make([]searchMode, len(queries)*len(segs))
+	plans := make([]*filter.Plan, len(queries)*len(segs))
 	flatNeeded := make([]bool, len(segs))
 	for qi := range queries {
 		q := &queries[qi]
+		dim := c.schema.Dense[q.Index].Dim
+		maxCand := max(1, ic.FullScanThresholdKB*1024/(dim*4))
 		for si, seg := range segs {
+			i := qi*len(segs) + si
+			var p *filter.Plan
+			if q.Filter != nil {
+				p = q.Filter.Plan(seg.Source(&views[si]), maxCand)
+				plans[i] = p
+			}
 			g, _ := seg.Graph(q.Index)
-			if g != nil && !q.Exact && vectorKB(views[si].N, c.schema.Dense[q.Index].Dim) >= ic.FullScanThresholdKB {
-				useGraph[qi*len(segs)+si] = true
-			} else {
+			useGraph := g != nil && !q.Exact && vectorKB(views[si].N, dim) >= ic.FullScanThresholdKB
+			if p != nil && p.Candidates == nil && useGraph {
+				refineEstimate(p, &views[si])
+				// Few matches but no index to list them: a scan checks the
+				// filter only for points scoring into the top k, and is
+				// exact, where the graph would struggle to reach them.
+				useGraph = p.Card.Exp > maxCand
+			}
+			switch {
+			case p != nil && p.Candidates != nil:
+				modes[i] = modeCandidates
+			case useGraph:
+				modes[i] = modeGraph
+			default:
+				modes[i] = modeScan
 				flatNeeded[si] = true
 			}
 		}
@@ -327,7 +387,7 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 			}
 			accepts := st.accepts[:len(queries)]
 			for qi := range queries {
-				accepts[qi] = acceptFunc(v, queries[qi].Index, queries[qi].Filter)
+				accepts[qi] = acceptFunc(v, queries[qi].Index, plans[qi*len(segs)+u.seg])
 			}
 			// With several queries, scan block by block, every query over
 			// each block while it is in the L2 cache, so a batch reads the
@@ -335,7 +395,7 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 			for lo := u.lo; lo < u.hi; lo += blk {
 				hi := min(lo+blk, u.hi)
 				for qi := range queries {
-					if useGraph[qi*len(segs)+u.seg] {
+					if modes[qi*len(segs)+u.seg] != modeScan {
 						continue
 					}
 					q := &queries[qi]
@@ -365,7 +425,7 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	if p := firstErr.Load(); p != nil {
 		return nil, *p
 	}
-	graphTasks, err := c.searchGraphs(ctx, queries, segs, views, useGraph, ic.EfConstruct)
+	graphTasks, err := c.searchSegments(ctx, queries, segs, views, modes, plans, mins, ic.EfConstruct)
 	if err != nil {
 		return nil, err
 	}
@@ -409,34 +469,88 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	return out, nil
 }
 
-// graphTask is one query's search of one segment's HNSW graph.
+// sampleSize is the number of points refineEstimate checks.
+const sampleSize = 64
+
+// refineEstimate narrows an uncertain cardinality estimate (conditions on
+// keys without a payload index) by checking the filter on an evenly
+// spread sample of v's points; it sets p.Card.Exp.
+func refineEstimate(p *filter.Plan, v *segment.View) {
+	n := v.N
+	if n < 4*sampleSize || p.Card.Max-p.Card.Min <= n/8 {
+		return
+	}
+	hits, live := 0, 0
+	for i := 0; i < sampleSize; i++ {
+		off := uint32(i*n/sampleSize + (i*7919)%(n/sampleSize))
+		if !v.Live(off) {
+			continue
+		}
+		live++
+		if p.Check(off) {
+			hits++
+		}
+	}
+	if live == 0 {
+		return
+	}
+	exp := int(int64(hits) * int64(n) / int64(live))
+	p.Card.Exp = min(max(exp, p.Card.Min), p.Card.Max)
+}
+
+// searchMode is how one query searches one segment.
+type searchMode uint8
+
+const (
+	modeScan       searchMode = iota // exact scan of every point
+	modeGraph                        // HNSW graph, filter checked in the traversal
+	modeCandidates                   // exact scoring of the planner's candidates
+)
+
+// graphTask is one query's search of one segment by graph or candidates.
 type graphTask struct {
 	qi, si int
 	res    []flat.Candidate
 }
 
-// searchGraphs runs every (query, segment) graph search; with more than
-// one, they run in parallel across GOMAXPROCS goroutines, each graph search
-// being sequential and short.
-func (c *Collection) searchGraphs(ctx context.Context, queries []Query, segs []*segment.Segment, views []segment.View, useGraph []bool, defaultEf int) ([]graphTask, error) {
+// searchSegments runs every (query, segment) search that is not a scan;
+// with more than one, they run in parallel across GOMAXPROCS goroutines,
+// each being sequential and short.
+func (c *Collection) searchSegments(ctx context.Context, queries []Query, segs []*segment.Segment, views []segment.View, modes []searchMode, plans []*filter.Plan, mins []float32, defaultEf int) ([]graphTask, error) {
 	var tasks []graphTask
 	for qi := range queries {
 		for si := range segs {
-			if useGraph[qi*len(segs)+si] {
+			if modes[qi*len(segs)+si] != modeScan {
 				tasks = append(tasks, graphTask{qi: qi, si: si})
 			}
 		}
 	}
 	run := func(t *graphTask) {
 		q := &queries[t.qi]
+		i := t.qi*len(segs) + t.si
 		k := q.Limit + q.Offset
+		p := plans[i]
+		v := &views[t.si]
+		if modes[i] == modeCandidates {
+			t.res = c.scoreCandidates(q, v, p, uint32(t.si), k, mins[t.qi])
+			return
+		}
 		ef := q.Ef
 		if ef <= 0 {
 			ef = defaultEf
 		}
 		ef = max(ef, k)
-		accept := acceptFunc(&views[t.si], q.Index, q.Filter)
-		t.res, _ = segs[t.si].SearchGraph(q.Index, q.Vector, k, ef, uint32(t.si), accept, make([]flat.Candidate, 0, k))
+		accept := acceptFunc(v, q.Index, p)
+		out := make([]flat.Candidate, 0, k)
+		if p != nil {
+			sel := 1.0
+			if v.N > 0 {
+				sel = min(1, max(float64(p.Card.Exp), 1)/float64(v.N))
+			}
+			t.res, _ = segs[t.si].SearchGraphFiltered(q.Index, q.Vector, k, ef, uint32(t.si), accept, sel, out)
+			return
+		}
+		t.res, _ = segs[t.si].SearchGraph(q.Index, q.Vector, k, ef, uint32(t.si), accept, out)
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(tasks))
 	if workers <= 1 {
@@ -464,15 +578,40 @@ func (c *Collection) searchGraphs(ctx context.Context, queries []Query, segs []*
 	return tasks, ctx.Err()
 }
 
+// scoreCandidates scores exactly the planner's candidates of view v that
+// are live, have the vector and pass the filter; it returns the best k
+// with internal scores >= min.
+func (c *Collection) scoreCandidates(q *Query, v *segment.View, p *filter.Plan, tag uint32, k int, min float32) []flat.Candidate {
+	spec := c.schema.Dense[q.Index]
+	metric := flat.MetricFor(spec.Distance)
+	var h flat.TopK
+	h.Reset(k)
+	it := p.Candidates.Iterator()
+	for it.HasNext() {
+		off := it.Next()
+		if int(off) >= v.N {
+			break // appended after the view was taken
+		}
+		if !v.Live(off) || !v.HasVector(q.Index, off) || (!p.Exact && !p.Check(off)) {
+			continue
+		}
+		if s := flat.Score(metric, q.Vector, v.Vector(q.Index, spec.Dim, off)); s >= min {
+			h.Push(flat.Candidate{Score: s, Tag: tag, Off: off})
+		}
+	}
+	return h.Drain(nil)
+}
+
 // acceptFunc returns the check a candidate of view v must pass for a query
-// on dense vector vi with filter m: live, having the vector, matching the
-// filter. It returns nil (accept all) when nothing could be rejected, so
-// the common unfiltered search pays no call per candidate.
-func acceptFunc(v *segment.View, vi int, m *filter.Matcher) func(off uint32) bool {
+// on dense vector vi with filter plan p: live, having the vector, matching
+// the filter. It returns nil (accept all) when nothing could be rejected,
+// so the common unfiltered search pays no call per candidate.
+func acceptFunc(v *segment.View, vi int, p *filter.Plan) func(off uint32) bool {
 	switch {
-	case m != nil:
+	case p != nil:
+		check := p.Check
 		return func(off uint32) bool {
-			return v.Live(off) && v.HasVector(vi, off) && m.Match(v.IDs[off], v.Payload(off))
+			return v.Live(off) && v.HasVector(vi, off) && check(off)
 		}
 	case v.Present[vi] != nil || !v.Deleted.Empty():
 		return func(off uint32) bool { return v.Live(off) && v.HasVector(vi, off) }

@@ -120,3 +120,23 @@ func (s *Segment) LoadGraph(fs vfs.FS, name string, vi int, p GraphParams, verif
 	s.AttachGraph(vi, g, p, closer)
 	return nil
 }
+
+// SearchGraphFiltered is SearchGraph for a filtered query: accept is the
+// filter (non-nil) and selectivity the planner's estimate of the fraction
+// of points it accepts (see hnsw.Graph.SearchFiltered).
+func (s *Segment) SearchGraphFiltered(vi int, q []float32, k, ef int, tag uint32, accept func(uint32) bool, selectivity float64, out []flat.Candidate) (res []flat.Candidate, ok bool) {
+	if !s.sealed {
+		return out, false
+	}
+	r := s.graphs[vi].cur.Load()
+	if r == nil {
+		return out, false
+	}
+	sr, _ := r.searcher.Get().(*hnsw.Searcher)
+	if sr == nil {
+		sr = r.g.NewSearcher()
+	}
+	out = r.g.SearchFiltered(sr, q, k, ef, tag, accept, selectivity, out)
+	r.searcher.Put(sr)
+	return out, true
+}

@@ -106,6 +106,7 @@ type Segment struct {
 	closer  io.Closer
 	onFinal func()
 
+	fields  fieldSlot   // payload field indexes (fields.go)
 	graphs  []graphSlot // sealed: one per dense vector
 	retired []io.Closer // mappings of replaced graphs (guarded by mu)
 }
@@ -231,6 +232,7 @@ func (s *Segment) Append(p *Point, seq uint64) uint32 {
 		s.v.sparse[i] = append(s.v.sparse[i], enc)
 	}
 	s.v.payloads = append(s.v.payloads, p.Payload)
+	s.indexAppended(off, p.Payload)
 	s.del.Grow(n)
 	s.v.N = n
 	s.index[p.ID] = off
