@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -52,6 +53,10 @@ var crashConfig = CollectionConfig{
 		IndexingThresholdKB: 1,
 	},
 	HNSW: HnswConfig{M: 8, EfConstruct: 32},
+	// Every segment written gets this payload index; the child also creates
+	// or drops an index on "s" at each start, so the background field
+	// indexer's builds and manifest commits are killed mid-way too.
+	PayloadSchema: map[string]FieldSchema{"w": {Type: FieldInteger}},
 }
 
 // crashOp is one logged operation, enough for the parent to replay it on
@@ -136,6 +141,15 @@ func TestCrashChild(t *testing.T) {
 			fmt.Printf("X create: %v\n", err)
 			os.Exit(3)
 		}
+	}
+	if seed%2 == 0 {
+		err = c.CreateFieldIndex(ctx, "s", FieldSchema{Type: FieldKeyword})
+	} else if err = c.DeleteFieldIndex(ctx, "s"); errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	if err != nil {
+		fmt.Printf("X field index: %v\n", err)
+		os.Exit(3)
 	}
 	fmt.Println("R") // ready
 	var outMu sync.Mutex
@@ -375,6 +389,23 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		if n, _ := c.Count(ctx, nil); n != len(res.Points) {
 			t.Fatalf("cycle %d: count %d != scrolled %d", cycle, n, len(res.Points))
+		}
+		// Payload indexes that survived the kill (or were rebuilt) agree with
+		// the recovered payloads.
+		for w := 0; w < crashWriters; w++ {
+			if n, err := c.Count(ctx, &Filter{Must: []Condition{MatchValue("w", w)}}); err != nil || n != len(got[w]) {
+				t.Fatalf("cycle %d: count of writer %d's points by the \"w\" index = %d (%v), want %d", cycle, w, n, err, len(got[w]))
+			}
+		}
+		short := []any{"", "x", "xx", "xxx"}
+		want := 0
+		for _, p := range res.Points {
+			if slices.Contains(short, p.Payload["s"]) {
+				want++
+			}
+		}
+		if n, err := c.Count(ctx, &Filter{Must: []Condition{{Key: "s", Match: &Match{Any: short}}}}); err != nil || n != want {
+			t.Fatalf("cycle %d: count of short \"s\" = %d (%v), want %d", cycle, n, err, want)
 		}
 		// Graphs that survived the kill answer searches: every hit is a live
 		// point and an exact search agrees on the best one.

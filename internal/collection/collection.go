@@ -163,6 +163,11 @@ type Collection struct {
 	persisted  map[uint64]string // segment id -> deleted file named by the manifest
 	manifest   *Manifest         // the last committed manifest
 	optimizing atomic.Bool
+	// interval is the background loops' period, fixed at Open; flushPoints
+	// mirrors opts.Optimizer.FlushPoints for the write path, which does not
+	// take optMu.
+	interval    time.Duration
+	flushPoints atomic.Int64
 
 	indexCfg   atomic.Pointer[IndexConfig]
 	indexMu    sync.Mutex // one graph build at a time (each uses every core)
@@ -209,6 +214,8 @@ func Open(fs vfs.FS, dir string, schema *segment.Schema, opts Options) (*Collect
 		fieldKick:    make(chan struct{}, 1),
 		fieldStopped: make(chan struct{}),
 	}
+	c.interval = opts.Optimizer.Interval
+	c.flushPoints.Store(int64(opts.Optimizer.FlushPoints))
 	fields := maps.Clone(opts.Fields)
 	c.fieldCfg.Store(&fields)
 	ic := opts.Index
@@ -491,7 +498,7 @@ func (c *Collection) Write(ctx context.Context, op *Op, resolve func(*Collection
 		return err
 	}
 	c.applyDurable()
-	if c.appendableLen() >= c.opts.Optimizer.FlushPoints {
+	if c.appendableLen() >= int(c.flushPoints.Load()) {
 		select {
 		case c.kick <- struct{}{}:
 		default:

@@ -165,7 +165,7 @@ func (c *Collection) pendingFields() []fieldWork {
 
 func (c *Collection) fieldLoop() {
 	defer close(c.fieldStopped)
-	t := time.NewTicker(c.opts.Optimizer.Interval)
+	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	for {
 		select {

@@ -59,8 +59,9 @@ func (c *Collection) SetIndexConfig(ic IndexConfig) {
 func (c *Collection) SetOptimizerConfig(oc OptimizerConfig) {
 	c.optMu.Lock()
 	oc.EnsureDefaults()
-	oc.Interval = c.opts.Optimizer.Interval // the loop's ticker is fixed
+	oc.Interval = c.interval // the loops' tickers are fixed
 	c.opts.Optimizer = oc
+	c.flushPoints.Store(int64(oc.FlushPoints))
 	c.optMu.Unlock()
 	select {
 	case c.kick <- struct{}{}:
@@ -114,7 +115,7 @@ func (c *Collection) pendingIndex() []indexWork {
 
 func (c *Collection) indexerLoop() {
 	defer close(c.idxStopped)
-	t := time.NewTicker(c.opts.Optimizer.Interval)
+	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	for {
 		select {

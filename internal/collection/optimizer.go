@@ -14,7 +14,7 @@ import (
 
 func (c *Collection) optimizerLoop() {
 	defer close(c.stopped)
-	t := time.NewTicker(c.opts.Optimizer.Interval)
+	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	for {
 		select {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/api/rest"
+)
+
+// serve runs the REST API until ctx is cancelled, then shuts down
+// gracefully: stop accepting, let in-flight requests finish within
+// ShutdownTimeout (then close their connections), close the database.
+func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
+	cfg, err := loadConfig(args, environ, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "strata serve: %v\n", err)
+		return 2
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, k := range cfg.ignored {
+		log.Warn("ignoring unknown configuration key", "key", k)
+	}
+	if cfg.grpcPortSet {
+		log.Info("the gRPC API is not implemented yet; service.grpc_port is ignored", "grpc_port", cfg.GRPCPort)
+	}
+	if err := runServer(ctx, &cfg, log); err != nil {
+		log.Error("strata serve failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
+	var tlsCfg *tls.Config
+	if cfg.EnableTLS {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	db, err := strata.Open(cfg.StoragePath, &strata.Options{Logger: log.With("component", "engine")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Close waits for in-flight writes and seals every collection.
+		if cerr := db.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close the database: %w", cerr))
+			return
+		}
+		log.Info("database closed")
+	}()
+
+	handler := rest.New(db, rest.Options{
+		MaxBodyBytes:   int64(cfg.MaxRequestSizeMB) << 20,
+		Timeout:        cfg.RequestTimeout,
+		Logger:         log,
+		APIKey:         cfg.APIKey,
+		ReadOnlyAPIKey: cfg.ReadOnlyAPIKey,
+		Version:        strataVersion(),
+	})
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.HTTPPort)))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if ip := net.ParseIP(cfg.Host); cfg.APIKey == "" && cfg.ReadOnlyAPIKey == "" && (ip == nil || !ip.IsLoopback()) {
+		log.Warn("serving without an API key on a non-loopback address; set service.api_key")
+	}
+	served := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	log.Info("HTTP listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data_dir", cfg.StoragePath, "version", strataVersion())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("HTTP server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		// Closing the connections cancels the requests' contexts; writes
+		// already under way still finish or fail cleanly in db.Close.
+		log.Warn("in-flight requests did not finish in time; closing their connections", "err", err)
+		_ = srv.Close()
+	}
+	return nil
+}
