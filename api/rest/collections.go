@@ -623,7 +623,7 @@ func configJSON(cfg *strata.CollectionConfig) collectionConfigJSON {
 		opt.IndexingThreshold = 0
 	}
 	if o.MaxSegmentPoints > 0 {
-		kb := max(1, o.MaxSegmentPoints*pointBytes(cfg)/1024)
+		kb := max(1, (o.MaxSegmentPoints*pointBytes(cfg)+1023)/1024) // round up: the inverse of the conversion on the way in
 		opt.MaxSegmentSize = &kb
 	}
 	if o.Interval < 0 {

@@ -21,7 +21,7 @@ import (
 type config struct {
 	Host             string // service.host
 	HTTPPort         int    // service.http_port; 0 picks a free port
-	GRPCPort         int    // service.grpc_port (no gRPC API yet)
+	GRPCPort         int    // service.grpc_port
 	APIKey           string // service.api_key
 	ReadOnlyAPIKey   string // service.read_only_api_key
 	MaxRequestSizeMB int    // service.max_request_size_mb
@@ -225,7 +225,7 @@ func loadConfig(args, environ []string, stderr io.Writer) (config, error) {
 	fs.String("data-dir", d.StoragePath, "data directory")
 	fs.String("host", d.Host, "address to listen on (0.0.0.0 for every interface)")
 	fs.Int("http-port", d.HTTPPort, "REST API port (0: a free port, logged at start)")
-	fs.Int("grpc-port", d.GRPCPort, "gRPC API port (not served yet)")
+	fs.Int("grpc-port", d.GRPCPort, "gRPC API port")
 	fs.String("api-key", "", "key required on every request but /, /healthz, /livez and /readyz")
 	fs.String("read-only-api-key", "", "key allowing read requests only")
 	fs.Int("max-request-size-mb", d.MaxRequestSizeMB, "largest request body, in MiB")

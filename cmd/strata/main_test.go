@@ -13,6 +13,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"io"
 	"math/big"
 	"net"
@@ -39,7 +42,24 @@ type logSink struct {
 
 func newLogSink() *logSink { return &logSink{addrC: make(chan string, 1)} }
 
-var listenRE = regexp.MustCompile(`msg="HTTP listening" addr=(\S+)`)
+var (
+	listenRE     = regexp.MustCompile(`msg="HTTP listening" addr=(\S+)`)
+	grpcListenRE = regexp.MustCompile(`msg="gRPC listening" addr=(\S+)`)
+)
+
+// grpcAddr returns the gRPC address from the log (after addr returned).
+func (s *logSink) grpcAddr(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := grpcListenRE.FindStringSubmatch(s.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no gRPC listener:\n%s", s)
+	return ""
+}
 
 func (s *logSink) Write(p []byte) (int, error) {
 	s.mu.Lock()
@@ -131,7 +151,8 @@ type process struct {
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{logs: newLogSink(), done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
+	// A free gRPC port too: tests run beside other servers.
+	p.cmd = exec.Command(bin, append([]string{"serve", "--grpc-port", "0"}, args...)...)
 	p.cmd.Stderr = p.logs
 	p.cmd.Env = append(os.Environ(), "STRATA__LOG_LEVEL=info")
 	if err := p.cmd.Start(); err != nil {
@@ -206,6 +227,17 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("query: %s", got)
 	}
 
+	// The gRPC API serves the same database.
+	conn, err := grpc.NewClient(p.logs.grpcAddr(t), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("gRPC health: %v %v", hc, err)
+	}
+	_ = conn.Close()
+
 	// A second server on the same directory refuses to start.
 	second := start(t, bin, "--data-dir", dir, "--http-port", "0")
 	select {
@@ -277,7 +309,9 @@ func serveInProcess(t *testing.T, args, environ []string) (*logSink, func() int)
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogSink()
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, append([]string{"serve"}, args...), environ, io.Discard, logs) }()
+	go func() {
+		code <- run(ctx, append([]string{"serve", "--grpc-port", "0"}, args...), environ, io.Discard, logs)
+	}()
 	return logs, func() int {
 		cancel()
 		select {

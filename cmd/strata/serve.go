@@ -13,12 +13,16 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
 	"github.com/strata-db/strata"
+	grpcapi "github.com/strata-db/strata/api/grpc"
 	"github.com/strata-db/strata/api/rest"
 )
 
-// serve runs the REST API until ctx is cancelled, then shuts down
-// gracefully: stop accepting, let in-flight requests finish within
+// serve runs the REST and gRPC APIs until ctx is cancelled, then shuts
+// down gracefully: stop accepting, let in-flight requests finish within
 // ShutdownTimeout (then close their connections), close the database.
 func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	cfg, err := loadConfig(args, environ, stderr)
@@ -33,9 +37,6 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	for _, k := range cfg.ignored {
 		log.Warn("ignoring unknown configuration key", "key", k)
-	}
-	if cfg.grpcPortSet {
-		log.Info("the gRPC API is not implemented yet; service.grpc_port is ignored", "grpc_port", cfg.GRPCPort)
 	}
 	if err := runServer(ctx, &cfg, log); err != nil {
 		log.Error("strata serve failed", "err", err)
@@ -98,9 +99,34 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 	}()
 	log.Info("HTTP listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data_dir", cfg.StoragePath, "version", strataVersion())
 
+	gopts := grpcapi.ServerOptions(cfg.MaxRequestSizeMB << 20)
+	if tlsCfg != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	gsrv := grpc.NewServer(gopts...)
+	grpcapi.Register(gsrv, db, grpcapi.Options{
+		APIKey:         cfg.APIKey,
+		ReadOnlyAPIKey: cfg.ReadOnlyAPIKey,
+		Logger:         log,
+		Timeout:        cfg.RequestTimeout,
+		Version:        strataVersion(),
+	})
+	gln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.GRPCPort)))
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	gserved := make(chan error, 1)
+	go func() { gserved <- gsrv.Serve(gln) }()
+	log.Info("gRPC listening", "addr", gln.Addr().String(), "tls", tlsCfg != nil)
+
 	select {
 	case err := <-served:
+		gsrv.Stop()
 		return fmt.Errorf("HTTP server: %w", err)
+	case err := <-gserved:
+		_ = srv.Close()
+		return fmt.Errorf("gRPC server: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
@@ -111,6 +137,14 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		// already under way still finish or fail cleanly in db.Close.
 		log.Warn("in-flight requests did not finish in time; closing their connections", "err", err)
 		_ = srv.Close()
+	}
+	stopped := make(chan struct{})
+	go func() { gsrv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-sctx.Done():
+		log.Warn("in-flight gRPC calls did not finish in time; closing their connections")
+		gsrv.Stop()
 	}
 	return nil
 }

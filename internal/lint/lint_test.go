@@ -41,6 +41,9 @@ var layers = []struct {
 	{"cmd/strata-bench", []string{"", "internal/dataset"}},
 	{"cmd/...", []string{"", "api/..."}},
 	{"examples/...", []string{""}},
+	// The client conformance suite drives the server binary; it imports
+	// nothing of the module.
+	{"conformance", nil},
 }
 
 // thirdParty lists the modules outside the standard library that module
