@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/filter"
 	"github.com/strata-db/strata/internal/index/flat"
@@ -282,6 +284,9 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	ic := c.indexCfg.Load()
 	modes := make([]searchMode, len(queries)*len(segs))
 	plans := make([]*filter.Plan, len(queries)*len(segs))
+	// exact[i]: for a graph search whose filter the payload indexes answer
+	// exactly, the matching offsets (see denseAccept).
+	exact := make([]*roaring.Bitmap, len(queries)*len(segs))
 	flatNeeded := make([]bool, len(segs))
 	for qi := range queries {
 		q := &queries[qi]
@@ -289,13 +294,19 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 		maxCand := max(1, ic.FullScanThresholdKB*1024/(dim*4))
 		for si, seg := range segs {
 			i := qi*len(segs) + si
-			var p *filter.Plan
-			if q.Filter != nil {
-				p = q.Filter.Plan(seg.Source(&views[si]), maxCand)
-				plans[i] = p
-			}
 			g, _ := seg.Graph(q.Index)
 			useGraph := g != nil && !q.Exact && vectorKB(views[si].N, dim) >= ic.FullScanThresholdKB
+			var p *filter.Plan
+			if q.Filter != nil {
+				// Without the graph, scoring the listed candidates beats a
+				// scan of the whole segment at any size.
+				limit := views[si].N
+				if useGraph {
+					limit = maxCand
+				}
+				p = q.Filter.Plan(seg.Source(&views[si]), limit)
+				plans[i] = p
+			}
 			if p != nil && p.Candidates == nil && useGraph {
 				refineEstimate(p, &views[si])
 				// Few matches but no index to list them: a scan checks the
@@ -308,6 +319,11 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 				modes[i] = modeCandidates
 			case useGraph:
 				modes[i] = modeGraph
+				if p != nil {
+					if ex := q.Filter.Plan(seg.Source(&views[si]), views[si].N); ex.Exact && ex.Candidates != nil {
+						exact[i] = ex.Candidates
+					}
+				}
 			default:
 				modes[i] = modeScan
 				flatNeeded[si] = true
@@ -425,7 +441,7 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 	if p := firstErr.Load(); p != nil {
 		return nil, *p
 	}
-	graphTasks, err := c.searchSegments(ctx, queries, segs, views, modes, plans, mins, ic.EfConstruct)
+	graphTasks, err := c.searchSegments(ctx, queries, segs, views, modes, plans, exact, mins, ic.EfConstruct)
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +532,7 @@ type graphTask struct {
 // searchSegments runs every (query, segment) search that is not a scan;
 // with more than one, they run in parallel across GOMAXPROCS goroutines,
 // each being sequential and short.
-func (c *Collection) searchSegments(ctx context.Context, queries []Query, segs []*segment.Segment, views []segment.View, modes []searchMode, plans []*filter.Plan, mins []float32, defaultEf int) ([]graphTask, error) {
+func (c *Collection) searchSegments(ctx context.Context, queries []Query, segs []*segment.Segment, views []segment.View, modes []searchMode, plans []*filter.Plan, exact []*roaring.Bitmap, mins []float32, defaultEf int) ([]graphTask, error) {
 	var tasks []graphTask
 	for qi := range queries {
 		for si := range segs {
@@ -541,6 +557,11 @@ func (c *Collection) searchSegments(ctx context.Context, queries []Query, segs [
 		}
 		ef = max(ef, k)
 		accept := acceptFunc(v, q.Index, p)
+		if ex := exact[i]; ex != nil {
+			words := densePool.Get().(*[]uint64)
+			defer densePool.Put(words)
+			accept = denseAccept(ex, v, q.Index, words)
+		}
 		out := make([]flat.Candidate, 0, k)
 		if p != nil {
 			sel := 1.0
@@ -600,6 +621,56 @@ func (c *Collection) scoreCandidates(q *Query, v *segment.View, p *filter.Plan, 
 		}
 	}
 	return h.Drain(nil)
+}
+
+// densePool recycles denseAccept's bitsets.
+var densePool = sync.Pool{New: func() any { return new([]uint64) }}
+
+// denseAccept returns the accept check of a graph search whose filter
+// matches exactly the offsets of bm: one bitset of the offsets that match,
+// are live and have vector vi, built in *buf, so that each of the many
+// checks of a filtered traversal is a single bit test instead of the
+// plan's per-leaf index lookups (measured: the checks were about 40% of a
+// 10%-selective search on fashion-mnist). Converting the bitmap costs a
+// copy of its bitmap containers, a few microseconds for a million points.
+func denseAccept(bm *roaring.Bitmap, v *segment.View, vi int, buf *[]uint64) func(off uint32) bool {
+	n := (v.N + 63) / 64
+	words := *buf
+	if cap(words) < n {
+		words = make([]uint64, n)
+	}
+	words = words[:n]
+	clear(words)
+	if int(bm.DenseSize()) <= n {
+		bm.WriteDenseTo(words)
+	} else { // offsets beyond the view (appended since): not in it
+		it := bm.Iterator()
+		for it.HasNext() {
+			off := it.Next()
+			if int(off) >= v.N {
+				break
+			}
+			words[off>>6] |= 1 << (off & 63)
+		}
+	}
+	v.Deleted.Each(func(off uint32) bool {
+		if int(off) < v.N {
+			words[off>>6] &^= 1 << (off & 63)
+		}
+		return true
+	})
+	if p := v.Present[vi]; p != nil {
+		pw := p.Words()
+		for i := range words {
+			if i < len(pw) {
+				words[i] &= pw[i]
+			} else {
+				words[i] = 0
+			}
+		}
+	}
+	*buf = words
+	return func(off uint32) bool { return words[off>>6]&(1<<(off&63)) != 0 }
 }
 
 // acceptFunc returns the check a candidate of view v must pass for a query
