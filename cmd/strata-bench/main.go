@@ -8,6 +8,8 @@
 //	strata-bench exact  -data DIR [-nq 1000] [-k 10] [-batch 64]
 //	strata-bench fsync  [-dir D] [-iters 200]
 //	strata-bench hnsw   -data DIR [-m 16] [-ef-construct 200] [-ef 16,32,...] [-nq 1000]
+//	strata-bench filtered -data DIR [-nq 500] [-k 10] [-ef 16,32,...] [-dump DIR] [-anchor FILE]
+//	strata-bench payloadindex [-n 1000000] [-types keyword,integer,...]
 //
 // Run "strata-bench SUBCOMMAND -h" for the flags of each. docs/benchmarks.md
 // records results.
@@ -26,6 +28,8 @@ subcommands:
   exact    exact search QPS, latency and recall@k on a data set (with FAISS ratios)
   fsync    the disk's fsync latency alone
   hnsw     HNSW build time, memory, and the recall/QPS curve over hnsw_ef on a data set
+  filtered filtered search: recall and QPS at every selectivity and hnsw_ef (with a FAISS post-filter anchor)
+  payloadindex  build time, memory and disk of each payload index type on 1,000,000 points
 
 Run "strata-bench SUBCOMMAND -h" for its flags.
 `
@@ -48,6 +52,10 @@ func main() {
 		err = runFsync(args)
 	case "hnsw":
 		err = runHNSW(args)
+	case "filtered":
+		err = runFiltered(args)
+	case "payloadindex":
+		err = runPayloadIndex(args)
 	case reopenChildCmd:
 		err = runReopenChild(args)
 	case "help", "-h", "-help", "--help":
