@@ -54,6 +54,12 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		}
 		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
+	// gRPC gets its own copy: the HTTP server edits its config (ALPN for
+	// HTTP/2) when it starts serving.
+	var grpcTLS *tls.Config
+	if tlsCfg != nil {
+		grpcTLS = tlsCfg.Clone()
+	}
 	db, err := strata.Open(cfg.StoragePath, &strata.Options{Logger: log.With("component", "engine")})
 	if err != nil {
 		return err
@@ -100,8 +106,8 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 	log.Info("HTTP listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data_dir", cfg.StoragePath, "version", strataVersion())
 
 	gopts := grpcapi.ServerOptions(cfg.MaxRequestSizeMB << 20)
-	if tlsCfg != nil {
-		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	if grpcTLS != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(grpcTLS)))
 	}
 	gsrv := grpc.NewServer(gopts...)
 	grpcapi.Register(gsrv, db, grpcapi.Options{
