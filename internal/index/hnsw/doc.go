@@ -40,6 +40,16 @@
 //	    them back, see connectUnreachable), so a search with ef >= Len()
 //	    is exact.
 //
+// # Filtered search
+//
+// [Graph.Search] takes a filter (accept) and traverses the whole graph,
+// scoring refused nodes too; its cost grows as the filter gets more
+// restrictive, and when the accepted points lie far from the query on the
+// graph. [Graph.SearchFiltered] is given the filter's selectivity and
+// chooses, per query, between that plain traversal and a two-hop
+// expansion that searches only the accepted nodes (ACORN-1), with the
+// measurements behind the choice.
+//
 // # Concurrency
 //
 // A Graph is immutable once built or decoded, and any number of goroutines

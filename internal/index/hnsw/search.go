@@ -41,6 +41,7 @@ func (s *Searcher) grow(n, width int) {
 		s.ids = make([]uint32, width)
 		s.ds = make([]float32, width)
 		s.bridges = make([]uint32, 0, width)
+		s.seeds = make([]uint64, 0, seedWidth)
 	}
 }
 
