@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -453,5 +454,27 @@ func TestConcurrentReadersWritersOptimizer(t *testing.T) {
 	info, _ := c.Info(ctx)
 	if n != len(res.Points) || info.PointsCount != n {
 		t.Fatalf("count %d, scroll %d, info %d", n, len(res.Points), info.PointsCount)
+	}
+}
+
+// The unnamed vector is required by Upsert, so it cannot be deleted: the
+// request is refused and the point keeps its vector.
+func TestDeleteUnnamedVectorRefused(t *testing.T) {
+	db := mustOpen(t, t.TempDir())
+	defer db.Close()
+	c, err := db.CreateCollection(ctx, "u", CollectionConfig{Vectors: map[string]VectorParams{"": {Size: 2, Distance: Dot}}, Optimizers: OptimizersConfig{Interval: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upsert(ctx, []Point{{ID: NumID(1), Vector: []float32{1, 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	err = c.DeleteVectors(ctx, IDs(NumID(1)), []string{""})
+	if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "unnamed vector cannot be deleted") {
+		t.Fatalf("delete the unnamed vector: %v", err)
+	}
+	recs, err := c.Get(ctx, []PointID{NumID(1)}, GetOptions{WithVectors: AllVectors})
+	if err != nil || len(recs) != 1 || !slices.Equal(recs[0].Vector, []float32{1, 2}) {
+		t.Fatalf("point after the refused delete: %+v %v", recs, err)
 	}
 }

@@ -383,6 +383,11 @@ func (c *Collection) DeleteVectors(ctx context.Context, sel Selector, names []st
 	}
 	op := &collection.Op{Kind: collection.OpDeleteVectors}
 	for _, n := range names {
+		if n == "" && c.schema.DenseIndex("") >= 0 {
+			// Upsert requires it, so a point without it could not be
+			// written back as read.
+			return base.InvalidArgumentf("vectors: the unnamed vector cannot be deleted (every point of this collection has one); delete the point or update its vector")
+		}
 		if i := c.schema.DenseIndex(n); i >= 0 {
 			op.Vectors = append(op.Vectors, collection.VectorRef{Index: i})
 		} else if i := c.schema.SparseIndex(n); i >= 0 {
