@@ -141,6 +141,10 @@ func New(db *strata.DB, opts Options) http.Handler {
 	s.route(mux, "POST /collections/{name}/points/search/batch", read, s.searchBatch)
 	s.route(mux, "POST /collections/{name}/points/query", read, s.query)
 	s.route(mux, "POST /collections/{name}/points/query/batch", read, s.queryBatch)
+	s.queryRoutes(mux)
+
+	// Snapshots.
+	s.snapshotRoutes(mux)
 
 	// Anything else: 404 in the envelope (after authentication, as Qdrant
 	// checks the key before routing).

@@ -1,0 +1,6 @@
+package rest
+
+import "net/http"
+
+// snapshotRoutes registers the collection snapshot endpoints.
+func (s *server) snapshotRoutes(mux *http.ServeMux) {}
