@@ -353,9 +353,11 @@ func isInferenceObject(m map[string]json.RawMessage) bool {
 // parseDense decodes a dense vector. A list of lists (a multivector) is
 // refused.
 func parseDense(raw json.RawMessage, path string) ([]float32, error) {
-	var v []float32
-	if err := json.Unmarshal(raw, &v); err == nil {
+	if v, ok := parseFloatArray(raw); ok {
 		return v, nil
+	}
+	if isNull(raw) {
+		return nil, nil // as encoding/json: the root reports the missing vector
 	}
 	// Slow path, only to say exactly what is wrong.
 	var items []json.RawMessage
@@ -365,6 +367,9 @@ func parseDense(raw json.RawMessage, path string) ([]float32, error) {
 	for i, item := range items {
 		if first(item) == '[' {
 			return nil, unsupported("%s: multivectors (a list of vectors)", path)
+		}
+		if isNull(item) {
+			return nil, formatErr("%s[%d]: expected a number, got null", path, i)
 		}
 		var f float32
 		if err := unmarshal(item, &f, fmt.Sprintf("%s[%d]", path, i)); err != nil {
