@@ -51,6 +51,10 @@ func decodeJSON(b []byte, v any) error {
 	if err := checkDepth(b, maxJSONDepth); err != nil {
 		return err
 	}
+	if raw, ok := v.(*json.RawMessage); ok && json.Valid(b) {
+		*raw = b // one pass; the decoders of the parts rely on its validity
+		return nil
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(v); err != nil {
 		return jsonErr(err, "")

@@ -66,6 +66,9 @@ type upsertRequest struct {
 	UpdateMode   *string         `json:"update_mode"`
 }
 
+// upsertFields are upsertRequest's keys, for fastFields.
+var upsertFields = []string{"points", "batch", "shard_key", "update_filter", "update_mode"}
+
 type pointJSON struct {
 	ID      json.RawMessage `json:"id"`
 	Vector  json.RawMessage `json:"vector"`
@@ -86,7 +89,10 @@ func (s *server) upsertPoints(r *http.Request) (any, error) {
 // {"batch": {ids, vectors, payloads}}.
 func parseUpsert(body json.RawMessage, path string) (writeOp, error) {
 	var req upsertRequest
-	if err := unmarshalObject(body, &req, path); err != nil {
+	var f [5]json.RawMessage
+	if fastFields(body, upsertFields, f[:]) && isNull(f[4]) {
+		req = upsertRequest{Points: f[0], Batch: f[1], ShardKey: f[2], UpdateFilter: f[3]}
+	} else if err := unmarshalObject(body, &req, path); err != nil {
 		return nil, err
 	}
 	if err := checkNoShardKey(req.ShardKey, path); err != nil {
@@ -148,6 +154,9 @@ func unmarshalObject(raw json.RawMessage, v any, path string) error {
 }
 
 func parsePointList(raw json.RawMessage, path string) ([]strata.Point, error) {
+	if points, ok := fastPointList(raw, path); ok {
+		return points, nil
+	}
 	var items []pointJSON
 	if err := unmarshal(raw, &items, path); err != nil {
 		return nil, err
