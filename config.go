@@ -250,6 +250,25 @@ func (c *CollectionConfig) schema() *segment.Schema {
 	return s
 }
 
+// Effective returns the configuration with every zero (default) tunable of
+// HNSW and Optimizers replaced by the value the engine uses, so that what
+// is reported is what is in force. MaxIndexingThreads stays 0 (all
+// cores), MaxSegmentPoints stays as set, and the maps are shared with c.
+func (c CollectionConfig) Effective() CollectionConfig {
+	ic := c.engineIndex()
+	ic.EnsureDefaults()
+	oc := c.engineOptimizer()
+	oc.EnsureDefaults()
+	c.HNSW.M, c.HNSW.EfConstruct, c.HNSW.FullScanThresholdKB = ic.M, ic.EfConstruct, ic.FullScanThresholdKB
+	c.Optimizers.IndexingThresholdKB = ic.IndexingThresholdKB
+	c.Optimizers.FlushThreshold = oc.FlushPoints
+	c.Optimizers.MaxSegments = oc.MaxSegments
+	c.Optimizers.DeletedThreshold = oc.DeletedThreshold
+	c.Optimizers.VacuumMinPoints = oc.VacuumMinPoints
+	c.Optimizers.Interval = oc.Interval
+	return c
+}
+
 func (c *CollectionConfig) engineIndex() collection.IndexConfig {
 	return collection.IndexConfig{
 		M:                   c.HNSW.M,

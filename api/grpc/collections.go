@@ -420,17 +420,6 @@ func (cs *collectionsService) Update(ctx context.Context, req *qdrant.UpdateColl
 
 // --- info ---
 
-// Strata's defaults for zero fields of HnswConfig and OptimizersConfig, as
-// documented on those types, to report effective values (as api/rest).
-const (
-	defaultM                   = 16
-	defaultEfConstruct         = 100
-	defaultFullScanThresholdKB = 10_000
-	defaultIndexingThresholdKB = 10_000
-	defaultDeletedThreshold    = 0.2
-	defaultVacuumMinPoints     = 1000
-)
-
 func (cs *collectionsService) Get(ctx context.Context, req *qdrant.GetCollectionInfoRequest) (*qdrant.GetCollectionInfoResponse, error) {
 	start := time.Now()
 	c, err := cs.s.collection(req.GetCollectionName())
@@ -496,26 +485,24 @@ func toConfig(cfg *strata.CollectionConfig) *qdrant.CollectionConfig {
 	}
 	u := func(v int) *uint64 { x := uint64(max(v, 0)); return &x }
 	onDisk := false
+	eff := cfg.Effective()
 	h := &qdrant.HnswConfigDiff{
-		M:                  u(orDefault(cfg.HNSW.M, defaultM)),
-		EfConstruct:        u(orDefault(cfg.HNSW.EfConstruct, defaultEfConstruct)),
-		FullScanThreshold:  u(orDefault(cfg.HNSW.FullScanThresholdKB, defaultFullScanThresholdKB)),
+		M:                  u(eff.HNSW.M),
+		EfConstruct:        u(eff.HNSW.EfConstruct),
+		FullScanThreshold:  u(eff.HNSW.FullScanThresholdKB),
 		MaxIndexingThreads: u(cfg.HNSW.MaxIndexingThreads),
 		OnDisk:             &onDisk,
 	}
 	o := cfg.Optimizers
-	deleted := defaultDeletedThreshold
-	switch {
-	case o.DeletedThreshold == minDeletedThreshold:
+	deleted := eff.Optimizers.DeletedThreshold
+	if o.DeletedThreshold == minDeletedThreshold {
 		deleted = 0
-	case o.DeletedThreshold > 0:
-		deleted = o.DeletedThreshold
 	}
 	opt := &qdrant.OptimizersConfigDiff{
 		DeletedThreshold:      &deleted,
-		VacuumMinVectorNumber: u(orDefault(o.VacuumMinPoints, defaultVacuumMinPoints)),
-		DefaultSegmentNumber:  u(o.MaxSegments),
-		IndexingThreshold:     u(orDefault(o.IndexingThresholdKB, defaultIndexingThresholdKB)),
+		VacuumMinVectorNumber: u(eff.Optimizers.VacuumMinPoints),
+		DefaultSegmentNumber:  u(o.MaxSegments), // 0: automatic, as in Qdrant
+		IndexingThreshold:     u(eff.Optimizers.IndexingThresholdKB),
 		// Every write is fsynced before it is acknowledged: nothing waits
 		// for a periodic flush.
 		FlushIntervalSec: u(0),
@@ -524,7 +511,7 @@ func toConfig(cfg *strata.CollectionConfig) *qdrant.CollectionConfig {
 		opt.IndexingThreshold = u(0)
 	}
 	if o.MaxSegmentPoints > 0 {
-		opt.MaxSegmentSize = u(max(1, o.MaxSegmentPoints*pointBytes(cfg)/1024))
+		opt.MaxSegmentSize = u(max(1, (o.MaxSegmentPoints*pointBytes(cfg)+1023)/1024)) // round up, as api/rest: the inverse of the conversion on the way in
 	}
 	if o.Interval < 0 {
 		opt.MaxOptimizationThreads = qdrant.NewMaxOptimizationThreads(0)
@@ -532,13 +519,6 @@ func toConfig(cfg *strata.CollectionConfig) *qdrant.CollectionConfig {
 		opt.MaxOptimizationThreads = qdrant.NewMaxOptimizationThreadsSetting(qdrant.MaxOptimizationThreads_Auto)
 	}
 	return &qdrant.CollectionConfig{Params: params, HnswConfig: h, OptimizerConfig: opt}
-}
-
-func orDefault(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // sortedKeys returns m's keys in order (stable error messages).

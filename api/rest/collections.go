@@ -466,17 +466,6 @@ func (s *server) updateCollection(r *http.Request) (any, error) {
 
 // --- info ---
 
-// Strata's defaults for zero fields of HnswConfig and OptimizersConfig, as
-// documented on those types (config.go), to report effective values.
-const (
-	defaultM                   = 16
-	defaultEfConstruct         = 100
-	defaultFullScanThresholdKB = 10_000
-	defaultIndexingThresholdKB = 10_000
-	defaultDeletedThreshold    = 0.2
-	defaultVacuumMinPoints     = 1000
-)
-
 type collectionInfoJSON struct {
 	Status              strata.CollectionStatus        `json:"status"`
 	OptimizerStatus     any                            `json:"optimizer_status"`
@@ -597,27 +586,25 @@ func configJSON(cfg *strata.CollectionConfig) collectionConfigJSON {
 			params.SparseVectors[name] = struct{}{}
 		}
 	}
+	eff := cfg.Effective()
 	h := hnswConfigJSON{
-		M:                  orDefault(cfg.HNSW.M, defaultM),
-		EfConstruct:        orDefault(cfg.HNSW.EfConstruct, defaultEfConstruct),
-		FullScanThreshold:  orDefault(cfg.HNSW.FullScanThresholdKB, defaultFullScanThresholdKB),
+		M:                  eff.HNSW.M,
+		EfConstruct:        eff.HNSW.EfConstruct,
+		FullScanThreshold:  eff.HNSW.FullScanThresholdKB,
 		MaxIndexingThreads: cfg.HNSW.MaxIndexingThreads,
 	}
 	o := cfg.Optimizers
 	opt := optimizersConfigJSON{
-		DeletedThreshold:      defaultDeletedThreshold,
-		VacuumMinVectorNumber: orDefault(o.VacuumMinPoints, defaultVacuumMinPoints),
-		DefaultSegmentNumber:  o.MaxSegments,
-		IndexingThreshold:     orDefault(o.IndexingThresholdKB, defaultIndexingThresholdKB),
+		DeletedThreshold:      eff.Optimizers.DeletedThreshold,
+		VacuumMinVectorNumber: eff.Optimizers.VacuumMinPoints,
+		DefaultSegmentNumber:  o.MaxSegments, // 0: automatic, as in Qdrant
+		IndexingThreshold:     eff.Optimizers.IndexingThresholdKB,
 		// Every write is fsynced before it is acknowledged: nothing waits
 		// for a periodic flush.
 		FlushIntervalSec: 0,
 	}
-	switch {
-	case o.DeletedThreshold == minDeletedThreshold:
+	if o.DeletedThreshold == minDeletedThreshold {
 		opt.DeletedThreshold = 0
-	case o.DeletedThreshold > 0:
-		opt.DeletedThreshold = o.DeletedThreshold
 	}
 	if o.IndexingThresholdKB < 0 {
 		opt.IndexingThreshold = 0
@@ -631,13 +618,6 @@ func configJSON(cfg *strata.CollectionConfig) collectionConfigJSON {
 		opt.MaxOptimizationThreads = &zero
 	}
 	return collectionConfigJSON{Params: params, HnswConfig: h, OptimizerConfig: opt}
-}
-
-func orDefault(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // sortedKeys returns m's keys in order (stable error messages).
