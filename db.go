@@ -36,6 +36,11 @@ type DB struct {
 	mu     sync.RWMutex
 	colls  map[string]*Collection
 	closed bool
+
+	// snapMu is held shared by snapshot operations (which write files
+	// outside any collection's engine) and exclusively by Close, which so
+	// waits for them.
+	snapMu sync.RWMutex
 }
 
 const collectionsDir = "collections"
@@ -59,6 +64,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	db := &DB{dir: dir, opts: o, fs: fs, lock: lock, colls: map[string]*Collection{}}
 	names, err := fs.List(root)
+	if err == nil {
+		// A snapshot recovery interrupted while it swapped directories.
+		names, err = db.finishSnapshotSwaps(root, names)
+	}
 	if err != nil {
 		_ = lock.Close()
 		return nil, fmt.Errorf("strata: open %s: %w", dir, err)
@@ -79,6 +88,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 		}
 		db.colls[name] = c
 	}
+	if err := db.removeSnapshotLeftovers(); err != nil {
+		db.closeAll()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -97,18 +110,28 @@ func (db *DB) openCollection(name string) (*Collection, error) {
 }
 
 func (db *DB) startCollection(name string, cfg *CollectionConfig) (*Collection, error) {
+	return db.startCollectionVerify(name, cfg, !db.opts.SkipChecksums)
+}
+
+// startCollectionVerify opens a collection's engine, verifying every
+// section checksum of its sealed segments if verify.
+func (db *DB) startCollectionVerify(name string, cfg *CollectionConfig, verify bool) (*Collection, error) {
 	schema := cfg.schema()
-	eng, err := collection.Open(db.fs, db.collDir(name), schema, collection.Options{
-		Optimizer:       cfg.engineOptimizer(),
-		Index:           cfg.engineIndex(),
-		VerifyChecksums: !db.opts.SkipChecksums,
-		Logger:          db.opts.Logger.With("collection", name),
-		Fields:          cfg.PayloadSchema,
-	})
+	eng, err := collection.Open(db.fs, db.collDir(name), schema, db.engineOptions(name, cfg, verify))
 	if err != nil {
 		return nil, fmt.Errorf("strata: collection %q: %w", name, err)
 	}
 	return &Collection{db: db, name: name, cfg: *cfg, schema: schema, eng: eng}, nil
+}
+
+func (db *DB) engineOptions(name string, cfg *CollectionConfig, verify bool) collection.Options {
+	return collection.Options{
+		Optimizer:       cfg.engineOptimizer(),
+		Index:           cfg.engineIndex(),
+		VerifyChecksums: verify,
+		Logger:          db.opts.Logger.With("collection", name),
+		Fields:          cfg.PayloadSchema,
+	}
 }
 
 func (db *DB) closeAll() error {
@@ -129,6 +152,8 @@ func (db *DB) closeAll() error {
 // segment so the next Open replays nothing, and releases the directory.
 // Calls on the DB or its collections after Close return ErrClosed.
 func (db *DB) Close() error {
+	db.snapMu.Lock()
+	defer db.snapMu.Unlock()
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.closed {

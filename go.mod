@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/RoaringBitmap/roaring/v2 v2.30.0
+	github.com/klauspost/compress v1.20.3
 	golang.org/x/sys v0.49.0
 )
 

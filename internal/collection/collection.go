@@ -188,6 +188,8 @@ type Collection struct {
 	stopped chan struct{}
 
 	bufPool sync.Pool
+
+	ctr counters // activity counters for Stats (stats.go)
 }
 
 const manifestName = "MANIFEST"

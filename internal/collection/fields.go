@@ -181,6 +181,7 @@ func (c *Collection) fieldLoop() {
 			default:
 			}
 			if err := c.indexFields(w); err != nil {
+				c.ctr.fieldFailures.Add(1)
 				c.log.Error("payload index build failed; will retry", "dir", c.dir, "segment", w.seg.ID(), "err", err)
 				break
 			}
@@ -274,6 +275,7 @@ func (c *Collection) indexFields(w fieldWork) error {
 		// next round replaces or drops its entry.
 		if fs, ok := schemas[x.Key()]; ok && segment.SameSchema(fs, x.Schema()) {
 			w.seg.AttachField(x)
+			c.ctr.fieldsBuilt.Add(1)
 		}
 	}
 	keep := map[string]bool{}

@@ -131,6 +131,7 @@ func (c *Collection) indexerLoop() {
 					return
 				default:
 				}
+				c.ctr.graphFailures.Add(1)
 				c.log.Error("index build failed; will retry", "dir", c.dir, "segment", w.seg.ID(), "err", err)
 				break
 			}
@@ -225,6 +226,8 @@ func (c *Collection) buildIndex(w indexWork) error {
 	}
 	c.manifest = m
 	w.seg.AttachGraph(w.vi, g, p, nil)
+	c.ctr.graphsBuilt.Add(1)
+	c.ctr.graphNanos.Add(int64(time.Since(start)))
 	if old != "" && old != file {
 		_ = c.fs.Remove(path.Join(c.dir, "segments", old)) // a reader's mapping outlives the name
 	}

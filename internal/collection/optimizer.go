@@ -60,6 +60,14 @@ type group struct {
 func (c *Collection) optimize(force bool) error {
 	c.optMu.Lock()
 	defer c.optMu.Unlock()
+	return c.optimizeLocked(force, false)
+}
+
+// optimizeLocked is optimize with optMu held. With checkpoint, the round
+// also runs when there is nothing to seal, merge or vacuum but operations
+// were applied after the manifest's checkpoint, so that afterwards the
+// manifest reflects every applied operation (snapshots need that).
+func (c *Collection) optimizeLocked(force, checkpoint bool) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
@@ -112,7 +120,7 @@ func (c *Collection) optimize(force bool) error {
 			merge = nil
 		}
 	}
-	if !flush && len(vacuum) == 0 && len(merge) == 0 {
+	if !flush && len(vacuum) == 0 && len(merge) == 0 && !(checkpoint && c.appliedSeq.Load() > c.checkpoint) {
 		return nil
 	}
 	c.optimizing.Store(true)
@@ -135,6 +143,7 @@ func (c *Collection) optimize(force bool) error {
 	if err := newApp.IndexFields(schemas); err != nil {
 		c.applyMu.Unlock()
 		newApp.Unref()
+		c.ctr.optimizeFailed(err)
 		return err
 	}
 	for _, s := range frozen {
@@ -184,6 +193,7 @@ func (c *Collection) optimize(force bool) error {
 	segDir := path.Join(c.dir, "segments")
 	var written []string
 	cleanup := func(err error) error {
+		c.ctr.optimizeFailed(err)
 		for _, g := range groups {
 			if g.out != nil {
 				g.out.SetOnFinal(nil)
@@ -347,6 +357,7 @@ func (c *Collection) optimize(force bool) error {
 		c.log.Warn("wal truncation failed", "dir", c.dir, "err", err)
 	}
 	c.kickIndexer()
+	c.ctr.optimized(groups, len(merge) > 0, len(vacuum))
 	c.log.Debug("optimized", "dir", c.dir, "checkpoint", ckpt, "groups", len(groups), "took", time.Since(start))
 	return nil
 }

@@ -274,6 +274,28 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 		return nil, err
 	}
 	defer snap.release()
+	out := make([][]Record, len(queries))
+	err = c.search(ctx, snap, queries, func(qi int, cands []flat.Candidate) {
+		d := c.schema.Dense[queries[qi].Index].Distance
+		res := make([]Record, 0, len(cands))
+		for _, cd := range cands {
+			r := c.materialize(&snap.views[cd.Tag], cd.Off, &fetches[qi])
+			r.Score = flat.External(d, cd.Score)
+			res = append(res, r)
+		}
+		out[qi] = res
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// search runs queries over snap and calls emit, in query order, with each
+// query's hits: best first, after its offset and score threshold, with
+// internal scores (Tag is the segment's index in snap). emit must not
+// keep cands.
+func (c *Collection) search(ctx context.Context, snap *snapshot, queries []Query, emit func(qi int, cands []flat.Candidate)) error {
 	views := snap.views
 	segs := snap.set.segs
 	// The planner, per query and segment (index qi*len(segs)+si): with a
@@ -439,13 +461,12 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 		}
 	}()
 	if p := firstErr.Load(); p != nil {
-		return nil, *p
+		return *p
 	}
 	graphTasks, err := c.searchSegments(ctx, queries, segs, views, modes, plans, exact, mins, ic.EfConstruct)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([][]Record, len(queries))
 	var cands []flat.Candidate
 	for qi := range queries {
 		q := &queries[qi]
@@ -464,25 +485,19 @@ func (c *Collection) Search(ctx context.Context, queries []Query, fetches []Fetc
 			}
 		}
 		cands = h.Drain(cands[:0])
-		if q.Offset >= len(cands) {
-			out[qi] = []Record{}
-			continue
-		}
-		cands = cands[q.Offset:]
-		res := make([]Record, 0, len(cands))
-		d := c.schema.Dense[q.Index].Distance
-		for _, cd := range cands {
-			score := flat.External(d, cd.Score)
-			if q.Threshold != nil && !flat.Passes(d, score, *q.Threshold) {
-				break // candidates are best first
+		hits := cands[min(q.Offset, len(cands)):]
+		if q.Threshold != nil {
+			d := c.schema.Dense[q.Index].Distance
+			for i, cd := range hits {
+				if !flat.Passes(d, flat.External(d, cd.Score), *q.Threshold) {
+					hits = hits[:i] // candidates are best first
+					break
+				}
 			}
-			r := c.materialize(&views[cd.Tag], cd.Off, &fetches[qi])
-			r.Score = score
-			res = append(res, r)
 		}
-		out[qi] = res
+		emit(qi, hits)
 	}
-	return out, nil
+	return nil
 }
 
 // sampleSize is the number of points refineEstimate checks.

@@ -51,6 +51,7 @@ var layers = []struct {
 var thirdParty = []string{
 	"golang.org/x/sys/",
 	"github.com/RoaringBitmap/roaring/v2/",
+	"github.com/klauspost/compress/",
 	"gopkg.in/yaml.v3/",
 }
 

@@ -230,8 +230,7 @@ func (l *Log) openLast(fix tailFix) error {
 			return fmt.Errorf("wal: open: truncate torn tail of %s at offset %d: %w", fix.name, fix.truncateAt, err)
 		}
 	}
-	err = f.Sync()
-	l.syncs.Add(1)
+	err = l.fsync(f)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("wal: open: fsync %s: %w", fix.name, err)

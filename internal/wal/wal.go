@@ -6,6 +6,7 @@ import (
 	"path"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/vfs"
@@ -59,6 +60,10 @@ type Stats struct {
 	Syncs   uint64 // File.Sync calls on log files (group commits, rotations, Open, Close)
 	Bytes   uint64 // bytes appended, framing included
 	Files   int    // live log files, the active one included
+	// SyncFailures counts the File.Sync calls that failed (each poisons
+	// the log or fails Open); SyncTime is the time spent in all of them.
+	SyncFailures uint64
+	SyncTime     time.Duration
 }
 
 // Log is an open write-ahead log. It is safe for concurrent use; see the
@@ -88,6 +93,8 @@ type Log struct {
 	appends   atomic.Uint64
 	syncs     atomic.Uint64
 	bytes     atomic.Uint64
+	syncFails atomic.Uint64
+	syncNanos atomic.Int64
 }
 
 // logFile is one file of the log.
@@ -199,10 +206,9 @@ func (l *Log) Sync(seq uint64) error {
 		l.syncing = true
 		target, f, name := l.lastSeq, l.active, l.activeName()
 		l.mu.Unlock()
-		err := f.Sync()
+		err := l.fsync(f)
 		l.mu.Lock()
 		l.syncing = false
-		l.syncs.Add(1)
 		if err != nil {
 			l.poisonLocked("fsync", name, err)
 		} else {
@@ -229,11 +235,25 @@ func (l *Log) Stats() Stats {
 	files := len(l.files)
 	l.mu.Unlock()
 	return Stats{
-		Appends: l.appends.Load(),
-		Syncs:   l.syncs.Load(),
-		Bytes:   l.bytes.Load(),
-		Files:   files,
+		Appends:      l.appends.Load(),
+		Syncs:        l.syncs.Load(),
+		Bytes:        l.bytes.Load(),
+		Files:        files,
+		SyncFailures: l.syncFails.Load(),
+		SyncTime:     time.Duration(l.syncNanos.Load()),
 	}
+}
+
+// fsync syncs f and counts the call, its duration and its failure.
+func (l *Log) fsync(f vfs.File) error {
+	start := time.Now()
+	err := f.Sync()
+	l.syncNanos.Add(int64(time.Since(start)))
+	l.syncs.Add(1)
+	if err != nil {
+		l.syncFails.Add(1)
+	}
+	return err
 }
 
 // TruncateBefore removes every file all of whose records have a seq <= seq,
@@ -293,8 +313,7 @@ func (l *Log) Close() error {
 	name := l.activeName()
 	err := l.err
 	if err == nil && l.syncedSeq.Load() < l.lastSeq {
-		serr := l.active.Sync()
-		l.syncs.Add(1)
+		serr := l.fsync(l.active)
 		if serr != nil {
 			err = l.poisonLocked("fsync", name, serr)
 		} else {
@@ -345,8 +364,7 @@ func (l *Log) activeName() string { return l.files[len(l.files)-1].name }
 // fsync in flight and the log not poisoned.
 func (l *Log) rotateLocked() error {
 	oldName := l.activeName()
-	err := l.active.Sync()
-	l.syncs.Add(1)
+	err := l.fsync(l.active)
 	if err != nil {
 		return l.poisonLocked("fsync", oldName, err)
 	}
@@ -376,8 +394,7 @@ func (l *Log) createFile(start uint64) (vfs.File, string, error) {
 	}
 	_, err = f.Write(appendFileHeader(nil))
 	if err == nil {
-		err = f.Sync()
-		l.syncs.Add(1)
+		err = l.fsync(f)
 	}
 	if err == nil {
 		err = l.fs.SyncDir(l.dir)
