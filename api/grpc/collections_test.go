@@ -131,9 +131,9 @@ func TestHealthAndUnimplemented(t *testing.T) {
 	wantCode(t, err, codes.NotFound)
 
 	_, err = e.client.ListSnapshots(c, "x")
-	wantCode(t, err, codes.Unimplemented, "snapshots are not supported by Strata yet")
+	wantCode(t, err, codes.NotFound, "Collection `x` doesn't exist!")
 	_, err = e.client.CreateFullSnapshot(c)
-	wantCode(t, err, codes.Unimplemented, "snapshots")
-	_, err = e.client.GetPointsClient().Recommend(c, &qdrant.RecommendPoints{CollectionName: "x"})
+	wantCode(t, err, codes.Unimplemented, "full storage snapshots are not supported by Strata")
+	_, err = e.client.GetPointsClient().Discover(c, &qdrant.DiscoverPoints{CollectionName: "x"})
 	wantCode(t, err, codes.Unimplemented)
 }

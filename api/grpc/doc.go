@@ -33,10 +33,15 @@
 //     and shard keys are Unimplemented.
 //   - qdrant.Points: Upsert, Delete, Get, UpdateVectors, DeleteVectors,
 //     SetPayload, OverwritePayload, DeletePayload, ClearPayload,
-//     CreateFieldIndex, DeleteFieldIndex, Search, SearchBatch, Scroll,
-//     Count, Query, QueryBatch, UpdateBatch. Recommend, Discover, the group
-//     searches, Facet and the distance matrices are Unimplemented.
-//   - qdrant.Snapshots: every method is Unimplemented (snapshots come later).
+//     CreateFieldIndex, DeleteFieldIndex, Search, SearchBatch, SearchGroups,
+//     Scroll, Count, Query (prefetch, fusion, MMR, recommend), QueryBatch,
+//     QueryGroups, Recommend, RecommendBatch, RecommendGroups, UpdateBatch.
+//     Discover, DiscoverBatch, Facet and the distance matrices are
+//     Unimplemented.
+//   - qdrant.Snapshots: Create, List, Delete of collection snapshots
+//     (download, upload and recovery are REST's: gRPC has no such calls).
+//     The full-storage calls (CreateFull, ListFull, DeleteFull) are
+//     Unimplemented.
 //   - grpc.health.v1.Health: SERVING for "" and each Qdrant service.
 //
 // # Status codes
@@ -58,7 +63,8 @@
 //     refused with InvalidArgument "... is not supported by Strata", as in
 //     api/rest (see its unsupported.go): e.g. quantization and on_disk are
 //     ignored; shard keys, update filters, multivectors, inference, sparse
-//     search, prefetch, fusion and every query but nearest are refused.
+//     search, and the discover, context, order_by, formula, sample and
+//     relevance_feedback queries are refused.
 //     is_empty / is_null false in a field condition is refused (use the
 //     condition with true in must_not).
 //   - Write results report status Completed with wait=true and Acknowledged

@@ -10,8 +10,8 @@ import (
 	"github.com/strata-db/strata"
 )
 
-// pointsService is Qdrant's Points service. Recommend, Discover, the
-// group searches, Facet and the distance matrices are Unimplemented.
+// pointsService is Qdrant's Points service. Discover, Facet and the
+// distance matrices are Unimplemented.
 type pointsService struct {
 	qdrant.UnimplementedPointsServer
 	s *server

@@ -216,13 +216,8 @@ func TestQuery(t *testing.T) {
 
 	// Unsupported query kinds and options: InvalidArgument, as REST's 400.
 	for name, qp := range map[string]*qdrant.QueryPoints{
-		"prefetch":    {Prefetch: []*qdrant.PrefetchQuery{{Query: qdrant.NewQuery(1, 0), Using: qdrant.PtrOf("a")}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)},
-		"fusion":      {Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)},
-		"recommend":   {Query: qdrant.NewQueryRecommend(&qdrant.RecommendInput{Positive: []*qdrant.VectorInput{qdrant.NewVectorInputID(qdrant.NewIDNum(1))}})},
-		"order_by":    {Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "i"})},
-		"mmr":         {Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1, 0), &qdrant.Mmr{})},
-		"sparse":      {Query: qdrant.NewQuerySparse([]uint32{1}, []float32{1})},
-		"lookup_from": {Query: qdrant.NewQuery(1, 0), LookupFrom: &qdrant.LookupLocation{CollectionName: "x"}},
+		"order_by": {Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "i"})},
+		"sparse":   {Query: qdrant.NewQuerySparse([]uint32{1}, []float32{1})},
 	} {
 		qp.CollectionName = "n"
 		_, err := e.client.Query(c, qp)
@@ -237,13 +232,13 @@ func TestQuery(t *testing.T) {
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: qdrant.NewQuery(1, 0, 0), Using: qdrant.PtrOf("a")})
 	wantCode(t, err, codes.InvalidArgument, "expected dimension 2, got 3")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: qdrant.NewQueryID(qdrant.NewIDNum(99)), Using: qdrant.PtrOf("a")})
-	wantCode(t, err, codes.NotFound, "No point with id 99 found")
+	wantCode(t, err, codes.NotFound, "query.query.nearest: point 99 not found")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: qdrant.NewQuery(1, 0), Using: qdrant.PtrOf("a"), Limit: qdrant.PtrOf(uint64(0))})
 	wantCode(t, err, codes.InvalidArgument, "limit: value 0 invalid")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: &qdrant.Query{}})
 	wantCode(t, err, codes.InvalidArgument, "query: empty or unknown kind of query")
-	_, err = e.client.QueryBatch(c, &qdrant.QueryBatchPoints{CollectionName: "n", QueryPoints: []*qdrant.QueryPoints{{Query: qdrant.NewQuery(1, 0), Using: qdrant.PtrOf("a")}, {Query: qdrant.NewQueryFusion(qdrant.Fusion_DBSF)}}})
-	wantCode(t, err, codes.InvalidArgument, "query_points[1].query.fusion is not supported")
+	_, err = e.client.QueryBatch(c, &qdrant.QueryBatchPoints{CollectionName: "n", QueryPoints: []*qdrant.QueryPoints{{Query: qdrant.NewQuery(1, 0), Using: qdrant.PtrOf("a")}, {Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "i"})}}})
+	wantCode(t, err, codes.InvalidArgument, "query_points[1].query.order_by is not supported")
 	_, err = e.client.GetPointsClient().Search(c, &qdrant.SearchPoints{CollectionName: "n", Vector: []float32{1, 0}, VectorName: qdrant.PtrOf("a")})
 	wantCode(t, err, codes.InvalidArgument, "limit: value 0 invalid")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "nope", Query: qdrant.NewQuery(1, 0)})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -18,7 +20,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/strata-db/strata"
 )
@@ -54,7 +58,8 @@ func ServerOptions(maxMessageBytes int) []grpc.ServerOption {
 }
 
 // Options configure the services. The zero value works: no
-// authentication, no request timeout, logs discarded.
+// authentication, no request timeout, no concurrency limit, logs
+// discarded.
 type Options struct {
 	// APIKey, when set, is required on every call except the health
 	// checks, in the "api-key" metadata or as "authorization: Bearer
@@ -78,6 +83,25 @@ type Options struct {
 	// Register creates one. Register marks "" and every Qdrant service
 	// SERVING.
 	Health *health.Server
+	// MaxConcurrentRequests bounds the calls handled at once (0: no
+	// limit). A call over the limit waits for a slot until its deadline
+	// (Timeout, its timeout field, or the client's deadline), then fails
+	// with ResourceExhausted; without a deadline it waits until the client
+	// gives up. The health checks are exempt.
+	MaxConcurrentRequests int
+	// Observer, when set, is called once per call when it ends, on the
+	// call's goroutine: it must be quick and safe for concurrent use (a
+	// metrics recorder).
+	Observer func(Observation)
+}
+
+// Observation is one finished call, as Options.Observer sees it.
+type Observation struct {
+	// Method is the full method name, "/qdrant.Points/Upsert": only
+	// registered methods reach the observer, so the set is bounded.
+	Method   string
+	Code     codes.Code
+	Duration time.Duration
 }
 
 // EnsureDefaults fills unset fields.
@@ -90,6 +114,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Health == nil {
 		o.Health = health.NewServer()
+	}
+	if o.MaxConcurrentRequests < 0 {
+		o.MaxConcurrentRequests = 0
 	}
 }
 
@@ -106,6 +133,10 @@ type server struct {
 	hasRWKey, hasROKey bool
 
 	opID atomic.Uint64 // last operation id handed out
+
+	// slots holds one token per call in progress when
+	// MaxConcurrentRequests is set; nil means no limit.
+	slots chan struct{}
 }
 
 // Register registers Qdrant's Qdrant, Collections, Points and Snapshots
@@ -116,6 +147,19 @@ type server struct {
 // has stopped.
 func Register(s *grpc.Server, db *strata.DB, opts Options) {
 	opts.EnsureDefaults()
+	srv := newServer(db, opts)
+	s.RegisterService(srv.wrap(&qdrant.Qdrant_ServiceDesc), &qdrantService{s: srv})
+	s.RegisterService(srv.wrap(&qdrant.Collections_ServiceDesc), &collectionsService{s: srv})
+	s.RegisterService(srv.wrap(&qdrant.Points_ServiceDesc), &pointsService{s: srv})
+	s.RegisterService(srv.wrap(&qdrant.Snapshots_ServiceDesc), &snapshotsService{s: srv})
+	s.RegisterService(srv.wrap(&healthpb.Health_ServiceDesc), opts.Health)
+	for _, name := range []string{"", "qdrant.Qdrant", "qdrant.Collections", "qdrant.Points", "qdrant.Snapshots"} {
+		opts.Health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+}
+
+// newServer returns the services' shared state; opts has its defaults.
+func newServer(db *strata.DB, opts Options) *server {
 	srv := &server{db: db, opts: opts, log: opts.Logger}
 	if opts.APIKey != "" {
 		srv.rwKey, srv.hasRWKey = sha256.Sum256([]byte(opts.APIKey)), true
@@ -123,14 +167,10 @@ func Register(s *grpc.Server, db *strata.DB, opts Options) {
 	if opts.ReadOnlyAPIKey != "" {
 		srv.roKey, srv.hasROKey = sha256.Sum256([]byte(opts.ReadOnlyAPIKey)), true
 	}
-	s.RegisterService(srv.wrap(&qdrant.Qdrant_ServiceDesc), &qdrantService{s: srv})
-	s.RegisterService(srv.wrap(&qdrant.Collections_ServiceDesc), &collectionsService{s: srv})
-	s.RegisterService(srv.wrap(&qdrant.Points_ServiceDesc), &pointsService{s: srv})
-	s.RegisterService(srv.wrap(&qdrant.Snapshots_ServiceDesc), &snapshotsService{})
-	s.RegisterService(srv.wrap(&healthpb.Health_ServiceDesc), opts.Health)
-	for _, name := range []string{"", "qdrant.Qdrant", "qdrant.Collections", "qdrant.Points", "qdrant.Snapshots"} {
-		opts.Health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	if opts.MaxConcurrentRequests > 0 {
+		srv.slots = make(chan struct{}, opts.MaxConcurrentRequests)
 	}
+	return srv
 }
 
 // access is what a method needs from the caller's key.
@@ -216,16 +256,24 @@ func (s *server) wrap(desc *grpc.ServiceDesc) *grpc.ServiceDesc {
 	return &d
 }
 
-// intercept runs one unary call: authentication, timeout, the handler with
-// panic recovery, error mapping, and the log line.
+// intercept runs one unary call: authentication, timeout, a concurrency
+// slot, the handler with panic recovery, error mapping, and the observer
+// and log line.
 func (s *server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
-	defer func() { s.logCall(ctx, info.FullMethod, start, err) }()
-	if err := s.authorize(ctx, methodAccess(info.FullMethod)); err != nil {
+	defer func() { s.logCall(ctx, info.FullMethod, start, req, err) }()
+	acc := methodAccess(info.FullMethod)
+	if err := s.authorize(ctx, acc); err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.callContext(ctx, req)
 	defer cancel()
+	if acc != public {
+		if err := s.acquire(ctx); err != nil {
+			return nil, err
+		}
+		defer s.release()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving call", "method", info.FullMethod, "panic", v, "stack", string(debug.Stack()))
@@ -240,13 +288,21 @@ func (s *server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 }
 
 // interceptStream runs one streaming call (the health service's Watch):
-// authentication, panic recovery and the log line.
+// authentication, a concurrency slot unless it is a health check, panic
+// recovery, and the observer and log line.
 func (s *server) interceptStream(srv any, stream grpc.ServerStream, method string, h grpc.StreamHandler) (err error) {
 	start := time.Now()
 	ctx := stream.Context()
-	defer func() { s.logCall(ctx, method, start, err) }()
-	if err := s.authorize(ctx, methodAccess(method)); err != nil {
+	defer func() { s.logCall(ctx, method, start, nil, err) }()
+	acc := methodAccess(method)
+	if err := s.authorize(ctx, acc); err != nil {
 		return err
+	}
+	if acc != public {
+		if err := s.acquire(ctx); err != nil {
+			return err
+		}
+		defer s.release()
 	}
 	defer func() {
 		if v := recover(); v != nil {
@@ -258,6 +314,41 @@ func (s *server) interceptStream(srv any, stream grpc.ServerStream, method strin
 		return s.toStatus(nil, err)
 	}
 	return nil
+}
+
+// errBusy reports a call that found no free slot before its deadline.
+func (s *server) errBusy() error {
+	return status.Error(codes.ResourceExhausted, fmt.Sprintf("Service unavailable: too many concurrent requests: all %d request slots (max_concurrent_requests) stayed busy until this call's deadline", cap(s.slots)))
+}
+
+// acquire takes a call slot, waiting until ctx is done for one to free
+// up: ResourceExhausted when the deadline passes first, Canceled when the
+// client goes away.
+func (s *server) acquire(ctx context.Context) error {
+	if s.slots == nil {
+		return nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return s.errBusy()
+		}
+		return status.Error(codes.Canceled, "Request canceled")
+	}
+}
+
+// release frees the slot taken by acquire.
+func (s *server) release() {
+	if s.slots != nil {
+		<-s.slots
+	}
 }
 
 // callContext applies Options.Timeout and the request's timeout field
@@ -308,24 +399,43 @@ func (s *server) authorize(ctx context.Context, acc access) error {
 	return status.Error(codes.Unauthenticated, "Invalid API key or JWT")
 }
 
-// logCall logs one line per call: method, code, duration. Health checks
-// log at debug level, server-side failures at error level with the error.
-func (s *server) logCall(ctx context.Context, method string, start time.Time, err error) {
+// logCall reports a finished call to Options.Observer and logs one line:
+// method, code, duration, client address and request size (req's encoded
+// size; 0 for streams). Health checks log at debug level, calls refused
+// for lack of a concurrency slot at warning level, server-side failures
+// at error level with the error.
+func (s *server) logCall(ctx context.Context, method string, start time.Time, req any, err error) {
+	elapsed := time.Since(start)
 	code := status.Code(err)
+	if s.opts.Observer != nil {
+		s.opts.Observer(Observation{Method: method, Code: code, Duration: elapsed})
+	}
 	level := slog.LevelInfo
 	switch {
 	case serverSide(code):
 		level = slog.LevelError
+	case code == codes.ResourceExhausted:
+		level = slog.LevelWarn
 	case methodAccess(method) == public:
 		level = slog.LevelDebug
 	}
 	if !s.log.Enabled(ctx, level) {
 		return
 	}
+	remote := ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		remote = p.Addr.String()
+	}
+	size := 0
+	if m, ok := req.(proto.Message); ok {
+		size = proto.Size(m)
+	}
 	attrs := []slog.Attr{
 		slog.String("method", method),
 		slog.String("code", code.String()),
-		slog.Duration("duration", time.Since(start)),
+		slog.Duration("duration", elapsed),
+		slog.String("remote", remote),
+		slog.Int("request_bytes", size),
 	}
 	if err != nil && serverSide(code) {
 		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))

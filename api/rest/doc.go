@@ -30,8 +30,8 @@
 //   - Options Strata does not implement are either accepted and ignored,
 //     when ignoring them cannot change results or lose data (quantization,
 //     on_disk, replication, ...), or refused with 400 "not supported"
-//     (prefetch, recommend, multivectors, custom sharding, collection
-//     metadata, ...). The full list is in unsupported.go.
+//     (discover, sparse-vector search, multivectors, custom sharding,
+//     collection metadata, ...). The full list is in unsupported.go.
 //   - Operation ids are numbered by the server process, from 1 at start-up
 //     (Qdrant numbers them per collection, from its WAL).
 package rest

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -256,22 +255,29 @@ type searchParams struct {
 
 // apply sets the params on req.
 func (p *searchParams) apply(req *strata.SearchRequest, path string) error {
+	ef, exact, err := p.parse(path)
+	req.HnswEf, req.Exact = ef, exact
+	return err
+}
+
+// parse returns hnsw_ef (0: the default) and exact.
+func (p *searchParams) parse(path string) (ef int, exact bool, err error) {
 	if p == nil {
-		return nil
+		return 0, false, nil
 	}
 	if p.HnswEf != nil {
 		switch {
 		case *p.HnswEf < 0:
-			return formatErr("%s: %d is negative", joinPath(path, "hnsw_ef"), *p.HnswEf)
+			return 0, false, formatErr("%s: %d is negative", joinPath(path, "hnsw_ef"), *p.HnswEf)
 		case *p.HnswEf == 0:
-			return minErr(joinPath(path, "hnsw_ef"), 0, 1)
+			return 0, false, minErr(joinPath(path, "hnsw_ef"), 0, 1)
 		}
-		req.HnswEf = *p.HnswEf
+		ef = *p.HnswEf
 	}
 	if p.Exact != nil {
-		req.Exact = *p.Exact
+		exact = *p.Exact
 	}
-	return nil
+	return ef, exact, nil
 }
 
 type searchRequest struct {
@@ -294,35 +300,8 @@ func (sr *searchRequest) toSearch(path string) (strata.SearchRequest, error) {
 	if err := checkNoShardKey(sr.ShardKey, path); err != nil {
 		return req, err
 	}
-	vpath := joinPath(path, "vector")
-	switch first(sr.Vector) {
-	case 0, 'n':
-		return req, formatErr("%s: missing field `vector`", orBody(path))
-	case '[':
-		if req.Vector, err = parseDense(sr.Vector, vpath); err != nil {
-			return req, err
-		}
-	case '{':
-		// NamedVectorStruct: {"name": ..., "vector": [...] or sparse}.
-		var nv struct {
-			Name   *string         `json:"name"`
-			Vector json.RawMessage `json:"vector"`
-		}
-		if err := unmarshal(sr.Vector, &nv, vpath); err != nil {
-			return req, err
-		}
-		if nv.Name == nil || isNull(nv.Vector) {
-			return req, formatErr("%s: expected a vector or {\"name\": ..., \"vector\": [...]}", vpath)
-		}
-		if first(nv.Vector) == '{' {
-			return req, unsupported("%s: search by sparse vector", vpath)
-		}
-		req.Using = *nv.Name
-		if req.Vector, err = parseDense(nv.Vector, vpath+".vector"); err != nil {
-			return req, err
-		}
-	default:
-		return req, formatErr("%s: expected a vector or {\"name\": ..., \"vector\": [...]}, got %s", vpath, jsonKind(sr.Vector))
+	if req.Vector, req.Using, err = parseNamedVector(sr.Vector, path); err != nil {
+		return req, err
 	}
 	if sr.Limit == nil {
 		return req, formatErr("%s: missing field `limit`", orBody(path))
@@ -403,274 +382,33 @@ func (s *server) searchBatch(r *http.Request) (any, error) {
 	return out, nil
 }
 
-// --- query (the universal query API) ---
-
-type queryRequest struct {
-	Prefetch       json.RawMessage `json:"prefetch"`
-	Query          json.RawMessage `json:"query"`
-	Using          *string         `json:"using"`
-	Filter         json.RawMessage `json:"filter"`
-	Params         *searchParams   `json:"params"`
-	ScoreThreshold *float32        `json:"score_threshold"`
-	Limit          *int            `json:"limit"`
-	Offset         *int            `json:"offset"`
-	WithVector     json.RawMessage `json:"with_vector"`
-	WithVectors    json.RawMessage `json:"with_vectors"`
-	WithPayload    json.RawMessage `json:"with_payload"`
-	LookupFrom     json.RawMessage `json:"lookup_from"`
-	ShardKey       json.RawMessage `json:"shard_key"`
-}
-
-// plannedQuery is a decoded query: a search (by vector or by a point's
-// vector), or, without a query, a page of points in id order.
-type plannedQuery struct {
-	search strata.SearchRequest
-	byID   *strata.PointID // search by this point's vector, excluding it
-	scroll bool            // no query: points in id order
-}
-
-type queryResponse struct {
-	Points []scoredPointJSON `json:"points"`
-}
-
-// plan decodes one QueryRequest; path prefixes error messages.
-func (qr *queryRequest) plan(path string) (plannedQuery, error) {
-	var pq plannedQuery
-	req := &pq.search
-	var err error
-	if err := checkNoShardKey(qr.ShardKey, path); err != nil {
-		return pq, err
-	}
-	if !isNull(qr.Prefetch) {
-		var list []json.RawMessage
-		if first(qr.Prefetch) != '[' || json.Unmarshal(qr.Prefetch, &list) != nil || len(list) > 0 {
-			return pq, unsupported("%s", joinPath(path, "prefetch"))
-		}
-	}
-	if !isNull(qr.LookupFrom) {
-		return pq, unsupported("%s", joinPath(path, "lookup_from"))
-	}
-	if qr.Using != nil {
-		req.Using = *qr.Using
-	}
-	if req.Limit, err = checkLimit(qr.Limit, 10, joinPath(path, "limit")); err != nil {
-		return pq, err
-	}
-	if req.Offset, err = checkOffset(qr.Offset, joinPath(path, "offset")); err != nil {
-		return pq, err
-	}
-	if req.Filter, err = parseFilter(qr.Filter, path); err != nil {
-		return pq, err
-	}
-	if err := qr.Params.apply(req, joinPath(path, "params")); err != nil {
-		return pq, err
-	}
-	req.ScoreThreshold = qr.ScoreThreshold
-	if req.WithPayload, err = parseWithPayload(qr.WithPayload, false, joinPath(path, "with_payload")); err != nil {
-		return pq, err
-	}
-	if req.WithVectors, err = parseWithVector(qr.WithVector, qr.WithVectors, false, joinPath(path, "with_vector")); err != nil {
-		return pq, err
-	}
-	if isNull(qr.Query) {
-		pq.scroll = true
-		return pq, nil
-	}
-	err = parseVectorInput(qr.Query, joinPath(path, "query"), &pq, true)
-	return pq, err
-}
-
-// queryKinds are the query objects other than nearest, none supported yet.
-var queryKinds = []string{"recommend", "discover", "context", "order_by", "fusion", "rrf", "formula", "sample", "relevance_feedback"}
-
-// parseVectorInput decodes a query: a dense vector, a point id, or (when
-// top) {"nearest": ...}.
-func parseVectorInput(raw json.RawMessage, path string, pq *plannedQuery, top bool) error {
+// parseNamedVector decodes the "vector" of a search request (path names
+// the request): a dense vector, or Qdrant's NamedVectorStruct {"name":
+// ..., "vector": [...]}; it returns the vector and its name.
+func parseNamedVector(raw json.RawMessage, path string) ([]float32, string, error) {
+	vpath := joinPath(path, "vector")
 	switch first(raw) {
+	case 0, 'n':
+		return nil, "", formatErr("%s: missing field `vector`", orBody(path))
 	case '[':
-		v, err := parseDense(raw, path)
-		pq.search.Vector = v
-		return err
-	case '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		id, err := parseID(raw, path)
-		if err != nil {
-			return err
-		}
-		pq.byID = &id
-		return nil
+		v, err := parseDense(raw, vpath)
+		return v, "", err
 	case '{':
-		var m map[string]json.RawMessage
-		if err := unmarshal(raw, &m, path); err != nil {
-			return err
+		var nv struct {
+			Name   *string         `json:"name"`
+			Vector json.RawMessage `json:"vector"`
 		}
-		if isInferenceObject(m) {
-			return unsupported("%s: inference (documents, images, objects to embed)", path)
+		if err := unmarshal(raw, &nv, vpath); err != nil {
+			return nil, "", err
 		}
-		if _, ok := m["indices"]; ok {
-			return unsupported("%s: search by sparse vector", path)
+		if nv.Name == nil || isNull(nv.Vector) {
+			return nil, "", formatErr("%s: expected a vector or {\"name\": ..., \"vector\": [...]}", vpath)
 		}
-		if nearest, ok := m["nearest"]; ok && top {
-			if mmr, ok := m["mmr"]; ok && !isNull(mmr) {
-				return unsupported("%s.mmr", path)
-			}
-			return parseVectorInput(nearest, path+".nearest", pq, false)
+		if first(nv.Vector) == '{' {
+			return nil, "", unsupported("%s: search by sparse vector", vpath)
 		}
-		for _, k := range queryKinds {
-			if _, ok := m[k]; ok && top {
-				return unsupported("%s.%s", path, k)
-			}
-		}
+		v, err := parseDense(nv.Vector, vpath+".vector")
+		return v, *nv.Name, err
 	}
-	return formatErr("%s: expected a vector, a point id or {\"nearest\": ...}, got %s", path, jsonKind(raw))
-}
-
-// run answers one planned query.
-func (s *server) runQuery(r *http.Request, c *strata.Collection, pq *plannedQuery) ([]strata.ScoredPoint, error) {
-	if pq.scroll {
-		return s.queryScroll(r, c, pq)
-	}
-	req := pq.search
-	if pq.byID != nil {
-		v, err := pointVector(r, c, *pq.byID, req.Using)
-		if err != nil {
-			return nil, err
-		}
-		req.Vector = v
-		// As Qdrant does, leave the point itself out of the results.
-		exclude := &strata.Filter{MustNot: []strata.Condition{strata.HasID(*pq.byID)}}
-		if req.Filter != nil {
-			exclude.Must = []strata.Condition{{Filter: req.Filter}}
-		}
-		req.Filter = exclude
-	}
-	return c.Search(r.Context(), req)
-}
-
-// pointVector returns the vector named using ("" for the default) of the
-// point id: 404 if there is no such point.
-func pointVector(r *http.Request, c *strata.Collection, id strata.PointID, using string) ([]float32, error) {
-	if using == "" {
-		if cfg := c.Config(); len(cfg.Vectors) == 1 {
-			for name := range cfg.Vectors {
-				using = name
-			}
-		}
-	}
-	recs, err := c.Get(r.Context(), []strata.PointID{id}, strata.GetOptions{WithVectors: strata.VectorSelector{Names: []string{using}}})
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, pointNotFound(id)
-	}
-	v := recs[0].Vector
-	if using != "" {
-		v = recs[0].Vectors[using]
-	}
-	if v == nil {
-		return nil, badRequest("point %s has no vector %q", id, using)
-	}
-	return v, nil
-}
-
-// queryScroll answers a query without "query": points in id order, each
-// with score 0, after skipping offset of them.
-func (s *server) queryScroll(r *http.Request, c *strata.Collection, pq *plannedQuery) ([]strata.ScoredPoint, error) {
-	req := pq.search
-	if req.Offset+req.Limit > strata.MaxSearchLimit {
-		return nil, &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf("Wrong input: offset + limit: %d is out of range 1..%d", req.Offset+req.Limit, strata.MaxSearchLimit)}
-	}
-	res, err := c.Scroll(r.Context(), strata.ScrollRequest{Filter: req.Filter, Limit: req.Offset + req.Limit, WithPayload: req.WithPayload, WithVectors: req.WithVectors})
-	if err != nil {
-		return nil, err
-	}
-	pts := res.Points[min(req.Offset, len(res.Points)):]
-	out := make([]strata.ScoredPoint, len(pts))
-	for i := range pts {
-		out[i] = strata.ScoredPoint{Record: pts[i]}
-	}
-	return out, nil
-}
-
-func (s *server) query(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var qr queryRequest
-	if err := decodeBody(r, &qr); err != nil {
-		return nil, err
-	}
-	pq, err := qr.plan("")
-	if err != nil {
-		return nil, err
-	}
-	hits, err := s.runQuery(r, c, &pq)
-	if err != nil {
-		return nil, err
-	}
-	return queryResponse{Points: toScoredList(hits, pq.search.WithVectors)}, nil
-}
-
-// queryBatch runs the vector searches of the batch in one pass over the
-// data (strata.SearchBatch) and the others one by one.
-func (s *server) queryBatch(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var body struct {
-		Searches *[]queryRequest `json:"searches"`
-	}
-	if err := decodeBody(r, &body); err != nil {
-		return nil, err
-	}
-	if body.Searches == nil {
-		return nil, formatErr("body: missing field `searches`")
-	}
-	pqs := make([]plannedQuery, len(*body.Searches))
-	for i := range *body.Searches {
-		if pqs[i], err = (*body.Searches)[i].plan(fmt.Sprintf("searches[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	results := make([][]strata.ScoredPoint, len(pqs))
-	var batch []strata.SearchRequest
-	var batchIdx []int
-	for i := range pqs {
-		if pqs[i].scroll || pqs[i].byID != nil {
-			if results[i], err = s.runQuery(r, c, &pqs[i]); err != nil {
-				return nil, prefixErr(err, fmt.Sprintf("searches[%d]", i))
-			}
-			continue
-		}
-		batch = append(batch, pqs[i].search)
-		batchIdx = append(batchIdx, i)
-	}
-	if len(batch) > 0 {
-		res, err := c.SearchBatch(r.Context(), batch)
-		if err != nil {
-			return nil, err
-		}
-		for j, hits := range res {
-			results[batchIdx[j]] = hits
-		}
-	}
-	out := make([]queryResponse, len(pqs))
-	for i := range pqs {
-		out[i] = queryResponse{Points: toScoredList(results[i], pqs[i].search.WithVectors)}
-	}
-	return out, nil
-}
-
-// prefixErr names the batch entry in a root error's message.
-func prefixErr(err error, prefix string) error {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return err
-	}
-	if errors.Is(err, strata.ErrInvalidArgument) {
-		return &apiError{status: http.StatusBadRequest, msg: "Wrong input: " + prefix + ": " + detail(err)}
-	}
-	return err
+	return nil, "", formatErr("%s: expected a vector or {\"name\": ..., \"vector\": [...]}, got %s", vpath, jsonKind(raw))
 }

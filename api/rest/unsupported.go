@@ -35,9 +35,9 @@ import (
 //	points:  shard_key, update_filter, update_mode other than "upsert",
 //	         multivectors, inference objects (documents, images), key
 //	         with overwrite_payload
-//	query:   prefetch, lookup_from, every query but nearest (recommend,
-//	         discover, context, order_by, fusion, rrf, formula, sample,
-//	         relevance_feedback), nearest with mmr, sparse queries
+//	query:   the discover, context, order_by, formula, sample and
+//	         relevance_feedback queries, sparse query vectors and examples
+//	         (sparse search comes later)
 //	scroll:  order_by
 //	indexes: stemmer
 
