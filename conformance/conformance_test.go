@@ -89,7 +89,8 @@ func TestQdrantJSClient(t *testing.T) {
 	t.Run("no-key", func(t *testing.T) {
 		dataDir := filepath.Join(t.TempDir(), "data")
 		srv := startServer(t, bin, "--data-dir", dataDir)
-		runNode(t, node, jsDir, srv.env(), append(plainFiles, filepath.Join(jsDir, "restart", "before.js")))
+		// STRATA_DATA_DIR: snapshots.test.js recovers from file:// locations.
+		runNode(t, node, jsDir, append(srv.env(), "STRATA_DATA_DIR="+dataDir), append(plainFiles, filepath.Join(jsDir, "restart", "before.js")))
 		srv.stop(t)
 
 		srv = startServer(t, bin, "--data-dir", dataDir)

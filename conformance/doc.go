@@ -1,5 +1,7 @@
 // Package conformance checks Strata's REST API through Qdrant's official
-// JavaScript client (@qdrant/js-client-rest, pinned by js/package-lock.json).
+// JavaScript client (@qdrant/js-client-rest) and LangChain's Qdrant vector
+// store (@langchain/qdrant, which drives that client), both pinned by
+// js/package-lock.json.
 //
 // It holds no code, only a test (Unix only): TestQdrantJSClient builds the
 // strata binary (with the race detector when the test runs with it), serves
@@ -7,8 +9,10 @@
 // js/ against it with Node's built-in test runner:
 //
 //   - js/test/*.test.js: collections, points, payloads, payload indexes and
-//     filters, search and query, errors; js/test/auth.test.js against a
-//     second server started with API keys;
+//     filters, search, query (prefetch, fusion, MMR, recommend, groups),
+//     snapshots, metrics and telemetry, errors, and LangChain's vector
+//     store (langchain.test.js); js/test/auth.test.js against a second
+//     server started with API keys;
 //   - js/restart/before.js, then a restart of the server (SIGTERM, a new
 //     process on the same directory), then js/restart/after.js.
 //

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,11 +26,14 @@ type config struct {
 	APIKey           string // service.api_key
 	ReadOnlyAPIKey   string // service.read_only_api_key
 	MaxRequestSizeMB int    // service.max_request_size_mb
-	EnableTLS        bool   // service.enable_tls
-	TLSCert          string // tls.cert
-	TLSKey           string // tls.key
-	StoragePath      string // storage.storage_path
-	LogLevel         string // log_level
+	// MaxConcurrentRequests bounds the requests each API (REST, gRPC)
+	// handles at once; 0 means no limit (service.max_concurrent_requests).
+	MaxConcurrentRequests int
+	EnableTLS             bool   // service.enable_tls
+	TLSCert               string // tls.cert
+	TLSKey                string // tls.key
+	StoragePath           string // storage.storage_path
+	LogLevel              string // log_level
 
 	ShutdownTimeout time.Duration // --shutdown-timeout
 	RequestTimeout  time.Duration // --request-timeout
@@ -43,15 +47,22 @@ type config struct {
 
 // defaults: loopback only (Qdrant listens on 0.0.0.0; --host opens up),
 // Qdrant's ports and body limit.
+// defaultMaxConcurrentRequests is 8 requests per core, at least 64: enough
+// to keep every core busy and to batch many writers into one WAL fsync,
+// few enough that an overload queues in front of the engine instead of
+// inside it.
+func defaultMaxConcurrentRequests() int { return max(64, 8*runtime.GOMAXPROCS(0)) }
+
 func defaultConfig() config {
 	return config{
-		Host:             "127.0.0.1",
-		HTTPPort:         6333,
-		GRPCPort:         6334,
-		MaxRequestSizeMB: 32,
-		StoragePath:      "./strata-data",
-		LogLevel:         "info",
-		ShutdownTimeout:  30 * time.Second,
+		Host:                  "127.0.0.1",
+		HTTPPort:              6333,
+		GRPCPort:              6334,
+		MaxRequestSizeMB:      32,
+		MaxConcurrentRequests: defaultMaxConcurrentRequests(),
+		StoragePath:           "./strata-data",
+		LogLevel:              "info",
+		ShutdownTimeout:       30 * time.Second,
 	}
 }
 
@@ -98,6 +109,7 @@ var settings = []setting{
 	{"service.api_key", str(func(c *config) *string { return &c.APIKey })},
 	{"service.read_only_api_key", str(func(c *config) *string { return &c.ReadOnlyAPIKey })},
 	{"service.max_request_size_mb", integer(func(c *config) *int { return &c.MaxRequestSizeMB }, 1, 1<<20)},
+	{"service.max_concurrent_requests", integer(func(c *config) *int { return &c.MaxConcurrentRequests }, 0, 1<<20)},
 	{"service.enable_tls", boolean(func(c *config) *bool { return &c.EnableTLS })},
 	{"tls.cert", str(func(c *config) *string { return &c.TLSCert })},
 	{"tls.key", str(func(c *config) *string { return &c.TLSKey })},
@@ -205,22 +217,23 @@ func loadConfig(args, environ []string, stderr io.Writer) (config, error) {
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nconfiguration keys (YAML file, or environment %sSECTION__KEY):\n", envPrefix)
 		for _, s := range settings {
-			fmt.Fprintf(stderr, "  %-28s %s%s\n", s.key, envPrefix, strings.ToUpper(strings.ReplaceAll(s.key, ".", "__")))
+			fmt.Fprintf(stderr, "  %-32s %s%s\n", s.key, envPrefix, strings.ToUpper(strings.ReplaceAll(s.key, ".", "__")))
 		}
 	}
 	d := defaultConfig()
 	configPath := fs.String("config", "", "YAML configuration file with Qdrant's keys")
 	flagKeys := map[string]string{ // flag name → configuration key
-		"data-dir":            "storage.storage_path",
-		"host":                "service.host",
-		"http-port":           "service.http_port",
-		"grpc-port":           "service.grpc_port",
-		"api-key":             "service.api_key",
-		"read-only-api-key":   "service.read_only_api_key",
-		"max-request-size-mb": "service.max_request_size_mb",
-		"tls-cert":            "tls.cert",
-		"tls-key":             "tls.key",
-		"log-level":           "log_level",
+		"data-dir":                "storage.storage_path",
+		"host":                    "service.host",
+		"http-port":               "service.http_port",
+		"grpc-port":               "service.grpc_port",
+		"api-key":                 "service.api_key",
+		"read-only-api-key":       "service.read_only_api_key",
+		"max-request-size-mb":     "service.max_request_size_mb",
+		"max-concurrent-requests": "service.max_concurrent_requests",
+		"tls-cert":                "tls.cert",
+		"tls-key":                 "tls.key",
+		"log-level":               "log_level",
 	}
 	fs.String("data-dir", d.StoragePath, "data directory")
 	fs.String("host", d.Host, "address to listen on (0.0.0.0 for every interface)")
@@ -229,6 +242,7 @@ func loadConfig(args, environ []string, stderr io.Writer) (config, error) {
 	fs.String("api-key", "", "key required on every request but /, /healthz, /livez and /readyz")
 	fs.String("read-only-api-key", "", "key allowing read requests only")
 	fs.Int("max-request-size-mb", d.MaxRequestSizeMB, "largest request body, in MiB")
+	fs.Int("max-concurrent-requests", d.MaxConcurrentRequests, "requests each API (REST, gRPC) handles at once; more wait for a slot until their timeout, then get 503 / RESOURCE_EXHAUSTED (0: no limit)")
 	fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serves HTTPS")
 	fs.String("tls-key", "", "TLS private key (PEM)")
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")

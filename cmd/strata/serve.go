@@ -73,13 +73,21 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		log.Info("database closed")
 	}()
 
+	started := time.Now()
+	m := newMetrics(db, strataVersion(), cfg.MaxConcurrentRequests)
 	handler := rest.New(db, rest.Options{
-		MaxBodyBytes:   int64(cfg.MaxRequestSizeMB) << 20,
-		Timeout:        cfg.RequestTimeout,
-		Logger:         log,
-		APIKey:         cfg.APIKey,
-		ReadOnlyAPIKey: cfg.ReadOnlyAPIKey,
-		Version:        strataVersion(),
+		MaxBodyBytes:          int64(cfg.MaxRequestSizeMB) << 20,
+		Timeout:               cfg.RequestTimeout,
+		Logger:                log,
+		APIKey:                cfg.APIKey,
+		ReadOnlyAPIKey:        cfg.ReadOnlyAPIKey,
+		Version:               strataVersion(),
+		MaxConcurrentRequests: cfg.MaxConcurrentRequests,
+		Observer:              m.observeREST,
+		Metrics:               m.handler(log),
+		Responses:             m.restStats,
+		GRPCResponses:         m.grpcStats,
+		Started:               started,
 	})
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.HTTPPort)))
 	if err != nil {
@@ -103,7 +111,8 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 			served <- srv.Serve(ln)
 		}
 	}()
-	log.Info("HTTP listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data_dir", cfg.StoragePath, "version", strataVersion())
+	log.Info("HTTP listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data_dir", cfg.StoragePath, "version", strataVersion(),
+		"max_concurrent_requests", cfg.MaxConcurrentRequests, "request_timeout", cfg.RequestTimeout)
 
 	gopts := grpcapi.ServerOptions(cfg.MaxRequestSizeMB << 20)
 	if grpcTLS != nil {
@@ -111,11 +120,13 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 	}
 	gsrv := grpc.NewServer(gopts...)
 	grpcapi.Register(gsrv, db, grpcapi.Options{
-		APIKey:         cfg.APIKey,
-		ReadOnlyAPIKey: cfg.ReadOnlyAPIKey,
-		Logger:         log,
-		Timeout:        cfg.RequestTimeout,
-		Version:        strataVersion(),
+		APIKey:                cfg.APIKey,
+		ReadOnlyAPIKey:        cfg.ReadOnlyAPIKey,
+		Logger:                log,
+		Timeout:               cfg.RequestTimeout,
+		Version:               strataVersion(),
+		MaxConcurrentRequests: cfg.MaxConcurrentRequests,
+		Observer:              m.observeGRPC,
 	})
 	gln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.GRPCPort)))
 	if err != nil {

@@ -86,13 +86,8 @@ describe('request errors', () => {
   });
 
   test('features not implemented yet are refused with 400, never ignored', async () => {
-    await expectStatus(
-      c.query(name, { prefetch: [{ query: [1, 0, 0], limit: 5 }], query: { fusion: 'rrf' } }),
-      400,
-      /prefetch.*not supported/,
-    );
-    await expectStatus(c.query(name, { query: { fusion: 'rrf' } }), 400, /fusion.*not supported/);
-    await expectStatus(c.query(name, { query: { recommend: { positive: [1] } } }), 400, /recommend.*not supported/);
+    await expectStatus(c.query(name, { query: { discover: { target: 1, context: [] } } }), 400, /discover.*not supported/);
+    await expectStatus(c.query(name, { query: { order_by: 'k' } }), 400, /order_by.*not supported/);
     await expectStatus(c.query(name, { query: { indices: [1], values: [1] } }), 400, /sparse.*not supported/);
     await expectStatus(c.scroll(name, { order_by: 'k' }), 400, /order_by.*not supported/);
     await expectStatus(
