@@ -51,9 +51,14 @@ func decodeJSON(b []byte, v any) error {
 	if err := checkDepth(b, maxJSONDepth); err != nil {
 		return err
 	}
-	if raw, ok := v.(*json.RawMessage); ok && json.Valid(b) {
-		*raw = b // one pass; the decoders of the parts rely on its validity
-		return nil
+	if json.Valid(b) { // one pass; the decoders of the parts rely on it
+		if raw, ok := v.(*json.RawMessage); ok {
+			*raw = b
+			return nil
+		}
+		if decodeStructFast(b, v) {
+			return nil
+		}
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(v); err != nil {

@@ -3,6 +3,9 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
 
 	"github.com/strata-db/strata"
 )
@@ -192,4 +195,100 @@ func fastPointList(raw []byte, path string) ([]strata.Point, bool) {
 		return end, true
 	})
 	return points, ok
+}
+
+// structField is one field of a request struct, for decodeStructFast.
+type structField struct {
+	name  string // the JSON key
+	index int
+	raw   bool // a json.RawMessage: assigned, not decoded
+}
+
+// structFields caches the fields of the request struct types
+// (reflect.Type → []structField, or nil when the type is not eligible).
+var structFields sync.Map
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// fieldsOf returns t's fields if every exported field has a plain JSON
+// name and there are at most 64 of them; nil otherwise.
+func fieldsOf(t reflect.Type) []structField {
+	if f, ok := structFields.Load(t); ok {
+		return f.([]structField)
+	}
+	var fields []structField
+	eligible := t.NumField() <= 64
+	for i := 0; eligible && i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			eligible = false
+			break
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "" || name == "-" || strings.Contains(opts, "string") {
+			eligible = false
+			break
+		}
+		fields = append(fields, structField{name: name, index: i, raw: sf.Type == rawMessageType})
+	}
+	if !eligible {
+		fields = nil
+	}
+	structFields.Store(t, fields)
+	return fields
+}
+
+// decodeStructFast decodes the JSON object b (valid JSON) into the zero
+// struct that v points to: json.RawMessage fields take their value's bytes
+// from b without a copy or another scan, other fields are decoded by
+// encoding/json one by one. It reports false (leaving *v zero) whenever
+// encoding/json must decide: not an object, an ineligible type, a key
+// matching a field only case-insensitively, a duplicate key, a value that
+// does not decode.
+func decodeStructFast(b []byte, v any) bool {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	sv := rv.Elem()
+	fields := fieldsOf(sv.Type())
+	if fields == nil {
+		return false
+	}
+	var seen uint64
+	end, ok := eachField(b, 0, func(key, val []byte) bool {
+		n := -1
+		for i := range fields {
+			if string(key) == fields[i].name {
+				n = i
+				break
+			}
+		}
+		if n < 0 {
+			for i := range fields {
+				if bytes.EqualFold(key, []byte(fields[i].name)) {
+					return false
+				}
+			}
+			return true // unknown keys are ignored, as encoding/json does
+		}
+		if seen&(1<<n) != 0 {
+			return false
+		}
+		seen |= 1 << n
+		f := sv.Field(fields[n].index)
+		if fields[n].raw {
+			f.SetBytes(val)
+			return true
+		}
+		return json.Unmarshal(val, f.Addr().Interface()) == nil
+	})
+	if !ok || skipSpace(b, end) != len(b) {
+		sv.SetZero()
+		return false
+	}
+	return true
 }

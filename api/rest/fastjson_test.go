@@ -58,3 +58,42 @@ func FuzzFastPointList(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeStructFast checks the request-struct fast path against
+// encoding/json on valid JSON, for a few request types: when the fast path
+// answers, encoding/json gives the same struct.
+func FuzzDecodeStructFast(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"query":[1,2],"limit":10,"params":{"hnsw_ef":64}}`, `{"query":{"nearest":[1]},"filter":{"must":[]},"with_payload":["a"]}`,
+		`{"Query":[1]}`, `{"limit":1,"limit":2}`, `{"limit":"x"}`, `{"limit":null,"using":"v"}`, `{"l\u0069mit":3}`,
+		`{"prefetch":[{"query":[1],"limit":3}],"query":{"fusion":"rrf"}}`, `{"offset":-1,"score_threshold":0.5,"unknown":{"a":[1,{"b":"]"}]}}`,
+		`[1]`, `null`, `"s"`, `{"vectors":{"size":4,"distance":"Cosine"},"hnsw_config":{"m":8}}`, `{"filter":null,"limit":5,"with_vector":true}`,
+		`{"params":{"hnsw_ef":1},"params":{"exact":true}}`, `{"params":{"HNSW_EF":7}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		check := func(fast, slow any, name string) {
+			t.Helper()
+			if !decodeStructFast(b, fast) {
+				zero := reflect.New(reflect.TypeOf(fast).Elem()).Interface()
+				if !reflect.DeepEqual(fast, zero) {
+					t.Fatalf("%s %s: the fast path gave up but left %+v", name, b, fast)
+				}
+				return
+			}
+			if err := json.Unmarshal(b, slow); err != nil {
+				t.Fatalf("%s %s: fast path accepted what encoding/json refuses: %v", name, b, err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%s %s: fast %+v, encoding/json %+v", name, b, fast, slow)
+			}
+		}
+		check(&queryRequest{}, &queryRequest{}, "queryRequest")
+		check(&createCollectionRequest{}, &createCollectionRequest{}, "createCollectionRequest")
+		check(&scrollRequest{}, &scrollRequest{}, "scrollRequest")
+	})
+}
