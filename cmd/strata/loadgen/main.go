@@ -98,6 +98,18 @@ type Result struct {
 	UpsertN  int      `json:"upsert_points"`
 	Batch    int      `json:"batch"`
 	ServerRS int64    `json:"server_rss_kib,omitempty"`
+	// RESTHandler*: the server's own time for the sequential REST queries
+	// (the envelope's "time"), to split the REST overhead into handler and
+	// transport.
+	RESTHandlerP50Ms float64 `json:"rest_handler_p50_ms"`
+	RESTHandlerP99Ms float64 `json:"rest_handler_p99_ms"`
+	// EmbeddedIdle*: the embedded call after an idle pause.
+	EmbeddedIdleP50Ms float64 `json:"embedded_after_idle_p50_ms"`
+	EmbeddedIdleP99Ms float64 `json:"embedded_after_idle_p99_ms"`
+	// Round trips of an empty request (GET /healthz; the gRPC health
+	// check): the transport's own cost.
+	RESTPing Figure `json:"rest_healthz"`
+	GRPCPing Figure `json:"grpc_health"`
 }
 
 // Env describes the machine and its load, since the machine is shared.
@@ -333,6 +345,20 @@ func runEmbedded(c *config, d *data, dataDir string, res *Result) (*embeddedResu
 		return nil, err
 	}
 	res.Latency = append(res.Latency, fig)
+	// The same calls after an idle pause, as a server sees sequential
+	// requests: the cores' and the parked threads' wake-up is part of the
+	// figure (the timed part is the call alone).
+	var idle []float64
+	for i := range c.latQueries / 3 {
+		time.Sleep(200 * time.Microsecond)
+		t := time.Now()
+		if err := call(i); err != nil {
+			return nil, err
+		}
+		idle = append(idle, float64(time.Since(t))/float64(time.Millisecond))
+	}
+	slices.Sort(idle)
+	res.EmbeddedIdleP50Ms, res.EmbeddedIdleP99Ms = percentile(idle, 50), percentile(idle, 99)
 	for _, n := range c.clients {
 		fig, err := throughput(c, "embedded", n, call)
 		if err != nil {
@@ -498,6 +524,10 @@ func runServed(c *config, d *data, dataDir, bin string, emb *embeddedResult, res
 		bodies[i], _ = json.Marshal(map[string]any{"query": q, "limit": c.k, "params": map[string]any{"hnsw_ef": c.ef}})
 	}
 	queryURL := base + "/collections/" + benchColl + "/points/query"
+	var (
+		handlerMu sync.Mutex
+		handler   []float64 // the envelope's "time": the server's own time per query, ms
+	)
 	restQuery := func(i int) error {
 		var out struct {
 			Result struct {
@@ -506,10 +536,14 @@ func runServed(c *config, d *data, dataDir, bin string, emb *embeddedResult, res
 					Score float32 `json:"score"`
 				} `json:"points"`
 			} `json:"result"`
+			Time float64 `json:"time"`
 		}
 		if err := doJSON(hc, http.MethodPost, queryURL, bodies[i%c.nq], &out); err != nil {
 			return err
 		}
+		handlerMu.Lock()
+		handler = append(handler, out.Time*1000)
+		handlerMu.Unlock()
 		if len(out.Result.Points) != c.k {
 			return fmt.Errorf("REST query %d: %d hits, want %d", i, len(out.Result.Points), c.k)
 		}
@@ -518,10 +552,39 @@ func runServed(c *config, d *data, dataDir, bin string, emb *embeddedResult, res
 		}
 		return nil
 	}
-	logf("REST: latency and throughput")
-	if err := measure(c, "rest", restQuery, res); err != nil {
+	ping, err := latency(c, "rest-ping", func(int) error {
+		resp, err := hc.Get(base + "/healthz")
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	})
+	if err != nil {
 		return err
 	}
+	res.RESTPing = ping
+	logf("REST: latency and throughput")
+	fig, err := latency(c, "rest", restQuery)
+	if err != nil {
+		return err
+	}
+	res.Latency = append(res.Latency, fig)
+	// The handler's share of the sequential queries (the last latQueries
+	// recorded): what the server spends inside its REST handler, the rest
+	// of the latency being HTTP, loopback and the client.
+	h := slices.Clone(handler[len(handler)-c.latQueries:])
+	slices.Sort(h)
+	res.RESTHandlerP50Ms = percentile(h, 50)
+	res.RESTHandlerP99Ms = percentile(h, 99)
+	for _, n := range c.clients {
+		fig, err := throughput(c, "rest", n, restQuery)
+		if err != nil {
+			return err
+		}
+		res.QPS = append(res.QPS, fig)
+	}
+	handler = nil
 
 	// gRPC through Qdrant's Go client.
 	gc, err := qdrant.NewClient(&qdrant.Config{Host: "127.0.0.1", Port: grpcPort, SkipCompatibilityCheck: true})
@@ -550,6 +613,11 @@ func runServed(c *config, d *data, dataDir, bin string, emb *embeddedResult, res
 		}
 		return nil
 	}
+	ping, err = latency(c, "grpc-ping", func(int) error { _, err := gc.HealthCheck(ctx); return err })
+	if err != nil {
+		return err
+	}
+	res.GRPCPing = ping
 	logf("gRPC: latency and throughput")
 	if err := measure(c, "grpc", grpcQuery, res); err != nil {
 		return err
@@ -577,7 +645,7 @@ func runServed(c *config, d *data, dataDir, bin string, emb *embeddedResult, res
 		restBatches = append(restBatches, body)
 	}
 	upURL := base + "/collections/ingest/points?wait=true"
-	fig, err := upserts(c, "rest", len(restBatches), func(i int) error {
+	fig, err = upserts(c, "rest", len(restBatches), func(i int) error {
 		return doJSON(hc, http.MethodPut, upURL, restBatches[i], nil)
 	})
 	if err != nil {
@@ -788,6 +856,10 @@ func printResult(w io.Writer, r *Result) {
 		b := base(r.Latency, 1)
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%+.3f\t%+.3f\t\n", f.Mode, f.P50Ms, f.P99Ms, f.P50Ms-b.P50Ms, f.P99Ms-b.P99Ms)
 	}
+	fmt.Fprintf(tw, "embedded after 200us idle\t%.3f\t%.3f\t%+.3f\t%+.3f\t\n", r.EmbeddedIdleP50Ms, r.EmbeddedIdleP99Ms, r.EmbeddedIdleP50Ms-base(r.Latency, 1).P50Ms, r.EmbeddedIdleP99Ms-base(r.Latency, 1).P99Ms)
+	fmt.Fprintf(tw, "rest GET /healthz round trip\t%.3f\t%.3f\t\t\t\n", r.RESTPing.P50Ms, r.RESTPing.P99Ms)
+	fmt.Fprintf(tw, "grpc health check round trip\t%.3f\t%.3f\t\t\t\n", r.GRPCPing.P50Ms, r.GRPCPing.P99Ms)
+	fmt.Fprintf(tw, "rest handler only\t%.3f\t%.3f\t%+.3f\t%+.3f\t\n", r.RESTHandlerP50Ms, r.RESTHandlerP99Ms, r.RESTHandlerP50Ms-base(r.Latency, 1).P50Ms, r.RESTHandlerP99Ms-base(r.Latency, 1).P99Ms)
 	fmt.Fprintln(tw, "\t\t\t\t\t")
 	fmt.Fprintln(tw, "query throughput\tclients\tQPS\tx embedded\tp50 ms\tp99 ms\t")
 	for _, f := range r.QPS {
