@@ -597,25 +597,19 @@ func (c *Collection) searchSegments(ctx context.Context, queries []Query, segs [
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= len(tasks) || ctx.Err() != nil {
-				return
-			}
-			run(&tasks[i])
-		}
-	}
-	// The calling goroutine is one of the workers: it starts at once,
-	// while a helper may take a while to be scheduled on an idle core (in
-	// a server between requests, the wake-up of a parked thread is often
-	// longer than one graph search); tasks are taken one at a time, so a
-	// late helper only takes what is left.
-	for w := 1; w < workers; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); work() }()
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(tasks) || ctx.Err() != nil {
+					return
+				}
+				run(&tasks[i])
+			}
+		}()
 	}
-	work()
 	wg.Wait()
 	return tasks, ctx.Err()
 }
