@@ -2,7 +2,7 @@
 // and --read-only-api-key (STRATA_READ_ONLY_API_KEY); skipped otherwise.
 import assert from 'node:assert/strict';
 import { describe, test, before } from 'node:test';
-import { client, apiKey, readOnlyApiKey, createCollection, expectStatus, ids } from '../lib/helpers.js';
+import { client, url, apiKey, readOnlyApiKey, createCollection, expectStatus, ids } from '../lib/helpers.js';
 
 const skip = apiKey ? false : 'the server has no API key (set STRATA_API_KEY)';
 
@@ -21,6 +21,14 @@ describe('API keys', { skip }, () => {
     await expectStatus(none.query(name, { query: [1, 0] }), 401);
     await expectStatus(none.upsert(name, { points: [{ id: 2, vector: [0, 1] }] }), 401);
     await expectStatus(none.deleteCollection(name), 401);
+    await expectStatus(none.recommend(name, { positive: [1] }), 401);
+    await expectStatus(none.queryGroups(name, { query: [1, 0], group_by: 'k' }), 401);
+    await expectStatus(none.createSnapshot(name), 401);
+    await expectStatus(none.listSnapshots(name), 401);
+    const metrics = await fetch(`${url}/metrics`);
+    assert.equal(metrics.status, 401);
+    const telemetry = await fetch(`${url}/telemetry`);
+    assert.equal(telemetry.status, 401);
     // A missing collection is 401 too: the key is checked before anything else.
     await expectStatus(none.getCollection('no_such_collection'), 401);
   });
@@ -66,6 +74,20 @@ describe('API keys', { skip }, () => {
       assert.equal((await ro.queryBatch(name, { searches: [{ query: [1, 0] }, { query: [0, 1] }] })).length, 2);
       assert.ok((await ro.search(name, { vector: [1, 0] })).length >= 1);
       assert.equal((await ro.searchBatch(name, { searches: [{ vector: [1, 0], limit: 1 }] })).length, 1);
+      assert.ok(Array.isArray(await ro.recommend(name, { positive: [1] })));
+      assert.ok(Array.isArray((await ro.queryGroups(name, { query: [1, 0], group_by: 'k' })).groups));
+      assert.ok(Array.isArray((await ro.searchPointGroups(name, { vector: [1, 0], group_by: 'k', group_size: 1, limit: 2 })).groups));
+      const snap = await rw.createSnapshot(name);
+      assert.ok((await ro.listSnapshots(name)).some((x) => x.name === snap.name));
+      const download = await fetch(`${url}/collections/${name}/snapshots/${snap.name}`, { headers: { 'api-key': readOnlyApiKey } });
+      assert.equal(download.status, 200);
+      assert.equal((await download.arrayBuffer()).byteLength, snap.size);
+      const metrics = await fetch(`${url}/metrics`, { headers: { 'api-key': readOnlyApiKey } });
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /collections_total/);
+      const telemetry = await fetch(`${url}/telemetry`, { headers: { authorization: `Bearer ${readOnlyApiKey}` } });
+      assert.equal(telemetry.status, 200);
+      assert.equal((await telemetry.json()).result.app.name, 'strata');
     });
 
     test('writes are refused with 403 and change nothing', async () => {
@@ -84,6 +106,12 @@ describe('API keys', { skip }, () => {
       await expectStatus(ro.createPayloadIndex(name, { field_name: 'k', field_schema: 'keyword' }), 403);
       await expectStatus(ro.deletePayloadIndex(name, 'k'), 403);
       await expectStatus(ro.deleteCollection(name), 403);
+      await expectStatus(ro.createSnapshot(name), 403);
+      const [snap] = await rw.listSnapshots(name);
+      if (snap) {
+        await expectStatus(ro.deleteSnapshot(name, snap.name), 403);
+        await expectStatus(ro.recoverSnapshot(name, { location: `file:///nowhere/${snap.name}` }), 403);
+      }
       assert.deepEqual(await rw.count(name), before);
       assert.deepEqual(await rw.collectionExists(`${name}_ro`), { exists: false });
       const [rec] = await rw.retrieve(name, { ids: [1], with_vector: true });
