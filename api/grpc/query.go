@@ -116,27 +116,18 @@ func (ps *pointsService) QueryBatch(ctx context.Context, req *qdrant.QueryBatchP
 	if err != nil {
 		return nil, err
 	}
-	out := &qdrant.QueryBatchResponse{Result: []*qdrant.BatchResult{}}
-	if len(req.GetQueryPoints()) == 0 {
-		out.Time = since(start)
-		return out, nil
+	toQuery := func(qp *qdrant.QueryPoints, path string) (strata.QueryRequest, error) {
+		return queryPointsFields(qp).toQuery(path)
 	}
-	reqs := make([]strata.QueryRequest, len(req.GetQueryPoints()))
-	for i, qp := range req.GetQueryPoints() {
-		if reqs[i], err = queryPointsFields(qp).toQuery(fmt.Sprintf("query_points[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	res, err := c.QueryBatch(ctx, reqs)
+	res, err := runBatch(ctx, c, req.GetQueryPoints(), "query_points", toQuery, (*strata.Collection).QueryBatch, queryVectors)
 	if err != nil {
 		return nil, err
 	}
-	for i, hits := range res {
-		out.Result = append(out.Result, &qdrant.BatchResult{Result: toScoredList(hits, reqs[i].WithVectors)})
-	}
-	out.Time = since(start)
-	return out, nil
+	return &qdrant.QueryBatchResponse{Result: res, Time: since(start)}, nil
 }
+
+// queryVectors is what runBatch needs of a QueryRequest.
+func queryVectors(q *strata.QueryRequest) strata.VectorSelector { return q.WithVectors }
 
 // --- conversion of queries ---
 
@@ -554,26 +545,11 @@ func (ps *pointsService) RecommendBatch(ctx context.Context, req *qdrant.Recomme
 	if err != nil {
 		return nil, err
 	}
-	out := &qdrant.RecommendBatchResponse{Result: []*qdrant.BatchResult{}}
-	if len(req.GetRecommendPoints()) == 0 {
-		out.Time = since(start)
-		return out, nil
-	}
-	reqs := make([]strata.QueryRequest, len(req.GetRecommendPoints()))
-	for i, rp := range req.GetRecommendPoints() {
-		if reqs[i], err = toRecommend(rp, fmt.Sprintf("recommend_points[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	res, err := c.QueryBatch(ctx, reqs)
+	res, err := runBatch(ctx, c, req.GetRecommendPoints(), "recommend_points", toRecommend, (*strata.Collection).QueryBatch, queryVectors)
 	if err != nil {
 		return nil, err
 	}
-	for i, hits := range res {
-		out.Result = append(out.Result, &qdrant.BatchResult{Result: toScoredList(hits, reqs[i].WithVectors)})
-	}
-	out.Time = since(start)
-	return out, nil
+	return &qdrant.RecommendBatchResponse{Result: res, Time: since(start)}, nil
 }
 
 func (ps *pointsService) RecommendGroups(ctx context.Context, req *qdrant.RecommendPointGroups) (*qdrant.RecommendGroupsResponse, error) {

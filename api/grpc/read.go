@@ -213,24 +213,39 @@ func (ps *pointsService) SearchBatch(ctx context.Context, req *qdrant.SearchBatc
 	if err != nil {
 		return nil, err
 	}
-	out := &qdrant.SearchBatchResponse{Result: []*qdrant.BatchResult{}}
-	if len(req.GetSearchPoints()) == 0 {
-		out.Time = since(start)
+	res, err := runBatch(ctx, c, req.GetSearchPoints(), "search_points", toSearch, (*strata.Collection).SearchBatch,
+		func(q *strata.SearchRequest) strata.VectorSelector { return q.WithVectors })
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.SearchBatchResponse{Result: res, Time: since(start)}, nil
+}
+
+// runBatch converts every request of a batch (errors name field[i]), runs
+// them in one engine call (one pass over the data for their vector
+// searches), and returns one BatchResult per request.
+func runBatch[P, Q any](ctx context.Context, c *strata.Collection, items []P, field string,
+	conv func(P, string) (Q, error),
+	run func(*strata.Collection, context.Context, []Q) ([][]strata.ScoredPoint, error),
+	vectors func(*Q) strata.VectorSelector,
+) ([]*qdrant.BatchResult, error) {
+	out := make([]*qdrant.BatchResult, 0, len(items))
+	if len(items) == 0 {
 		return out, nil
 	}
-	reqs := make([]strata.SearchRequest, len(req.GetSearchPoints()))
-	for i, sp := range req.GetSearchPoints() {
-		if reqs[i], err = toSearch(sp, fmt.Sprintf("search_points[%d]", i)); err != nil {
+	reqs := make([]Q, len(items))
+	for i, item := range items {
+		var err error
+		if reqs[i], err = conv(item, fmt.Sprintf("%s[%d]", field, i)); err != nil {
 			return nil, err
 		}
 	}
-	res, err := c.SearchBatch(ctx, reqs)
+	res, err := run(c, ctx, reqs)
 	if err != nil {
 		return nil, err
 	}
 	for i, hits := range res {
-		out.Result = append(out.Result, &qdrant.BatchResult{Result: toScoredList(hits, reqs[i].WithVectors)})
+		out = append(out, &qdrant.BatchResult{Result: toScoredList(hits, vectors(&reqs[i]))})
 	}
-	out.Time = since(start)
 	return out, nil
 }

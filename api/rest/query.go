@@ -113,37 +113,10 @@ func (s *server) query(r *http.Request) (any, error) {
 // queryBatch runs the queries with strata.QueryBatch: their single-vector
 // searches in one pass over the data.
 func (s *server) queryBatch(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var body struct {
-		Searches *[]queryRequest `json:"searches"`
-	}
-	if err := decodeBody(r, &body); err != nil {
-		return nil, err
-	}
-	if body.Searches == nil {
-		return nil, formatErr("body: missing field `searches`")
-	}
-	out := []queryResponse{}
-	if len(*body.Searches) == 0 {
-		return out, nil
-	}
-	reqs := make([]strata.QueryRequest, len(*body.Searches))
-	for i := range *body.Searches {
-		if reqs[i], err = (*body.Searches)[i].toQuery(fmt.Sprintf("searches[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	res, err := c.QueryBatch(r.Context(), reqs)
-	if err != nil {
-		return nil, err
-	}
-	for i, hits := range res {
-		out = append(out, queryResponse{Points: toScoredList(hits, reqs[i].WithVectors)})
-	}
-	return out, nil
+	return runBatch(s, r, (*queryRequest).toQuery, (*strata.Collection).QueryBatch,
+		func(hits []strata.ScoredPoint, req *strata.QueryRequest) queryResponse {
+			return queryResponse{Points: toScoredList(hits, req.WithVectors)}
+		})
 }
 
 // --- decoding of queries ---
@@ -726,37 +699,11 @@ func (s *server) recommend(r *http.Request) (any, error) {
 }
 
 func (s *server) recommendBatch(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var body struct {
-		Searches *[]recommendRequest `json:"searches"`
-	}
-	if err := decodeBody(r, &body); err != nil {
-		return nil, err
-	}
-	if body.Searches == nil {
-		return nil, formatErr("body: missing field `searches`")
-	}
-	out := [][]scoredPointJSON{}
-	if len(*body.Searches) == 0 {
-		return out, nil
-	}
-	reqs := make([]strata.QueryRequest, len(*body.Searches))
-	for i := range *body.Searches {
-		if reqs[i], err = (*body.Searches)[i].toQuery(fmt.Sprintf("searches[%d]", i), false); err != nil {
-			return nil, err
-		}
-	}
-	res, err := c.QueryBatch(r.Context(), reqs)
-	if err != nil {
-		return nil, err
-	}
-	for i, hits := range res {
-		out = append(out, toScoredList(hits, reqs[i].WithVectors))
-	}
-	return out, nil
+	toQuery := func(rr *recommendRequest, path string) (strata.QueryRequest, error) { return rr.toQuery(path, false) }
+	return runBatch(s, r, toQuery, (*strata.Collection).QueryBatch,
+		func(hits []strata.ScoredPoint, req *strata.QueryRequest) []scoredPointJSON {
+			return toScoredList(hits, req.WithVectors)
+		})
 }
 
 // recommendGroupsRequest is Qdrant's RecommendGroupsRequest.

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/strata-db/strata"
@@ -349,37 +348,10 @@ func (s *server) search(r *http.Request) (any, error) {
 }
 
 func (s *server) searchBatch(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var body struct {
-		Searches *[]searchRequest `json:"searches"`
-	}
-	if err := decodeBody(r, &body); err != nil {
-		return nil, err
-	}
-	if body.Searches == nil {
-		return nil, formatErr("body: missing field `searches`")
-	}
-	out := [][]scoredPointJSON{}
-	if len(*body.Searches) == 0 {
-		return out, nil
-	}
-	reqs := make([]strata.SearchRequest, len(*body.Searches))
-	for i := range *body.Searches {
-		if reqs[i], err = (*body.Searches)[i].toSearch(fmt.Sprintf("searches[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	res, err := c.SearchBatch(r.Context(), reqs)
-	if err != nil {
-		return nil, err
-	}
-	for i, hits := range res {
-		out = append(out, toScoredList(hits, reqs[i].WithVectors))
-	}
-	return out, nil
+	return runBatch(s, r, (*searchRequest).toSearch, (*strata.Collection).SearchBatch,
+		func(hits []strata.ScoredPoint, req *strata.SearchRequest) []scoredPointJSON {
+			return toScoredList(hits, req.WithVectors)
+		})
 }
 
 // parseNamedVector decodes the "vector" of a search request (path names
