@@ -100,15 +100,37 @@ func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.P
 		return nil, nil, err
 	}
 	defer snap.release()
-	type hit struct {
-		id  base.PointID
-		seg int
-		off uint32
+	// One more than limit: its id is where the next page starts.
+	hits, err := snap.scroll(ctx, m, from, limit+1)
+	if err != nil {
+		return nil, nil, err
 	}
-	var hits []hit
+	var next *base.PointID
+	if len(hits) > limit {
+		id := hits[limit].id
+		next = &id
+		hits = hits[:limit]
+	}
 	views := snap.views
-	for si, seg := range snap.set.segs {
-		v := &views[si]
+	out := make([]Record, len(hits))
+	for i, h := range hits {
+		out[i] = c.materialize(&views[h.loc.Seg], h.loc.Off, &f)
+	}
+	return out, next, nil
+}
+
+// scrollHit is a point found by scroll: its id and where it is.
+type scrollHit struct {
+	id  base.PointID
+	loc Loc
+}
+
+// scroll returns the first limit live points of the snapshot matching m
+// (all if m is nil) with id >= from (all if from is nil), in id order.
+func (s *snapshot) scroll(ctx context.Context, m *filter.Matcher, from *base.PointID, limit int) ([]scrollHit, error) {
+	var hits []scrollHit
+	for si, seg := range s.set.segs {
+		v := &s.views[si]
 		check := planCheck(m, seg, v)
 		n := 0
 		var cerr error
@@ -121,26 +143,16 @@ func (c *Collection) Scroll(ctx context.Context, m *filter.Matcher, from *base.P
 			if check != nil && !check(off) {
 				return true
 			}
-			hits = append(hits, hit{v.IDs[off], si, off})
+			hits = append(hits, scrollHit{v.IDs[off], Loc{Seg: uint32(si), Off: off}})
 			n++
-			return n <= limit
+			return n < limit
 		})
 		if cerr != nil {
-			return nil, nil, cerr
+			return nil, cerr
 		}
 	}
-	slices.SortFunc(hits, func(a, b hit) int { return a.id.Compare(b.id) })
-	var next *base.PointID
-	if len(hits) > limit {
-		id := hits[limit].id
-		next = &id
-		hits = hits[:limit]
-	}
-	out := make([]Record, len(hits))
-	for i, h := range hits {
-		out[i] = c.materialize(&views[h.seg], h.off, &f)
-	}
-	return out, next, nil
+	slices.SortFunc(hits, func(a, b scrollHit) int { return a.id.Compare(b.id) })
+	return hits[:min(limit, len(hits))], nil
 }
 
 // Count returns the number of live points matching m (all if m is nil).

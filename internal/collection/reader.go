@@ -3,7 +3,6 @@ package collection
 import (
 	"context"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -113,35 +112,10 @@ func (r *Reader) Search(ctx context.Context, queries []Query) ([][]Hit, error) {
 // Scroll returns up to limit live points matching m (all if m is nil) in
 // id order, each with score 0.
 func (r *Reader) Scroll(ctx context.Context, m *filter.Matcher, limit int) ([]Hit, error) {
-	type hit struct {
-		id  base.PointID
-		loc Loc
+	hits, err := r.snap.scroll(ctx, m, nil, limit)
+	if err != nil {
+		return nil, err
 	}
-	var hits []hit
-	for si, seg := range r.snap.set.segs {
-		v := &r.snap.views[si]
-		check := planCheck(m, seg, v)
-		n := 0
-		var cerr error
-		seg.AscendFrom(v, nil, func(off uint32) bool {
-			if n%1024 == 0 {
-				if cerr = ctx.Err(); cerr != nil {
-					return false
-				}
-			}
-			if check != nil && !check(off) {
-				return true
-			}
-			hits = append(hits, hit{v.IDs[off], Loc{Seg: uint32(si), Off: off}})
-			n++
-			return n < limit
-		})
-		if cerr != nil {
-			return nil, cerr
-		}
-	}
-	slices.SortFunc(hits, func(a, b hit) int { return a.id.Compare(b.id) })
-	hits = hits[:min(limit, len(hits))]
 	out := make([]Hit, len(hits))
 	for i, h := range hits {
 		out[i] = Hit{Loc: h.loc}
