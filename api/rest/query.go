@@ -71,23 +71,37 @@ func (qr *queryRequest) toQuery(path string) (strata.QueryRequest, error) {
 	if req.Offset, err = checkOffset(qr.Offset, joinPath(path, "offset")); err != nil {
 		return req, err
 	}
-	if req.Filter, err = parseFilter(qr.Filter, path); err != nil {
-		return req, err
+	err = commonFields{qr.Filter, qr.Params, qr.ScoreThreshold, qr.LookupFrom, qr.WithPayload, qr.WithVector, qr.WithVectors}.apply(&req, path)
+	return req, err
+}
+
+// commonFields are the fields that query and recommend requests share.
+type commonFields struct {
+	filter                               json.RawMessage
+	params                               *searchParams
+	scoreThreshold                       *float32
+	lookupFrom                           json.RawMessage
+	withPayload, withVector, withVectors json.RawMessage
+}
+
+// apply decodes f into req; path prefixes error messages.
+func (f commonFields) apply(req *strata.QueryRequest, path string) error {
+	var err error
+	if req.Filter, err = parseFilter(f.filter, path); err != nil {
+		return err
 	}
-	if req.HnswEf, req.Exact, err = qr.Params.parse(joinPath(path, "params")); err != nil {
-		return req, err
+	if req.HnswEf, req.Exact, err = f.params.parse(joinPath(path, "params")); err != nil {
+		return err
 	}
-	req.ScoreThreshold = qr.ScoreThreshold
-	if req.LookupFrom, err = parseLookupFrom(qr.LookupFrom, joinPath(path, "lookup_from")); err != nil {
-		return req, err
+	req.ScoreThreshold = f.scoreThreshold
+	if req.LookupFrom, err = parseLookupFrom(f.lookupFrom, joinPath(path, "lookup_from")); err != nil {
+		return err
 	}
-	if req.WithPayload, err = parseWithPayload(qr.WithPayload, false, joinPath(path, "with_payload")); err != nil {
-		return req, err
+	if req.WithPayload, err = parseWithPayload(f.withPayload, false, joinPath(path, "with_payload")); err != nil {
+		return err
 	}
-	if req.WithVectors, err = parseWithVector(qr.WithVector, qr.WithVectors, false, joinPath(path, "with_vector")); err != nil {
-		return req, err
-	}
-	return req, nil
+	req.WithVectors, err = parseWithVector(f.withVector, f.withVectors, false, joinPath(path, "with_vector"))
+	return err
 }
 
 func (s *server) query(r *http.Request) (any, error) {
@@ -659,23 +673,8 @@ func (rr *recommendRequest) toQuery(path string, groups bool) (strata.QueryReque
 			return req, err
 		}
 	}
-	if req.Filter, err = parseFilter(rr.Filter, path); err != nil {
-		return req, err
-	}
-	if req.HnswEf, req.Exact, err = rr.Params.parse(joinPath(path, "params")); err != nil {
-		return req, err
-	}
-	req.ScoreThreshold = rr.ScoreThreshold
-	if req.LookupFrom, err = parseLookupFrom(rr.LookupFrom, joinPath(path, "lookup_from")); err != nil {
-		return req, err
-	}
-	if req.WithPayload, err = parseWithPayload(rr.WithPayload, false, joinPath(path, "with_payload")); err != nil {
-		return req, err
-	}
-	if req.WithVectors, err = parseWithVector(rr.WithVector, rr.WithVectors, false, joinPath(path, "with_vector")); err != nil {
-		return req, err
-	}
-	return req, nil
+	err = commonFields{rr.Filter, rr.Params, rr.ScoreThreshold, rr.LookupFrom, rr.WithPayload, rr.WithVector, rr.WithVectors}.apply(&req, path)
+	return req, err
 }
 
 func (s *server) recommend(r *http.Request) (any, error) {
