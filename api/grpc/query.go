@@ -102,7 +102,7 @@ func (ps *pointsService) Query(ctx context.Context, req *qdrant.QueryPoints) (*q
 	}
 	hits, err := c.Query(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return &qdrant.QueryResponse{Result: toScoredList(hits, q.WithVectors), Time: since(start)}, nil
 }
@@ -382,7 +382,7 @@ func (ps *pointsService) QueryGroups(ctx context.Context, req *qdrant.QueryPoint
 	}
 	res, err := c.QueryGroups(ctx, gr)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return &qdrant.QueryGroupsResponse{Result: toGroupsResult(res, &gr), Time: since(start)}, nil
 }
@@ -419,7 +419,7 @@ func (ps *pointsService) SearchGroups(ctx context.Context, req *qdrant.SearchPoi
 	}
 	res, err := c.QueryGroups(ctx, gr)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return &qdrant.SearchGroupsResponse{Result: toGroupsResult(res, &gr), Time: since(start)}, nil
 }
@@ -533,7 +533,7 @@ func (ps *pointsService) Recommend(ctx context.Context, req *qdrant.RecommendPoi
 	}
 	hits, err := c.Query(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return &qdrant.RecommendResponse{Result: toScoredList(hits, q.WithVectors), Time: since(start)}, nil
 }
@@ -569,7 +569,7 @@ func (ps *pointsService) RecommendGroups(ctx context.Context, req *qdrant.Recomm
 	}
 	res, err := c.QueryGroups(ctx, gr)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return &qdrant.RecommendGroupsResponse{Result: toGroupsResult(res, &gr), Time: since(start)}, nil
 }

@@ -116,17 +116,17 @@ func TestQueryPrefetchFusion(t *testing.T) {
 		code codes.Code
 		msg  string
 	}{
-		"fusion without prefetch": {&qdrant.QueryPoints{Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)}, codes.InvalidArgument, "Wrong input: query.query.fusion: fusion needs prefetches to fuse"},
-		"prefetch without query":  {&qdrant.QueryPoints{Prefetch: twoPrefetches()}, codes.InvalidArgument, "query.query: missing"},
-		"bad prefetch":            {&qdrant.QueryPoints{Prefetch: []*qdrant.PrefetchQuery{{Query: qdrant.NewQuery(1, 2), Using: qdrant.PtrOf("a")}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)}, codes.InvalidArgument, "query.prefetch[0].query.nearest: expected dimension 1, got 2"},
+		"fusion without prefetch": {&qdrant.QueryPoints{Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)}, codes.InvalidArgument, "Wrong input: query.fusion: fusion needs prefetches to fuse"},
+		"prefetch without query":  {&qdrant.QueryPoints{Prefetch: twoPrefetches()}, codes.InvalidArgument, "Wrong input: query: missing"},
+		"bad prefetch":            {&qdrant.QueryPoints{Prefetch: []*qdrant.PrefetchQuery{{Query: qdrant.NewQuery(1, 2), Using: qdrant.PtrOf("a")}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)}, codes.InvalidArgument, "prefetch[0].query.nearest: expected dimension 1, got 2"},
 		"prefetch limit 0":        {&qdrant.QueryPoints{Prefetch: []*qdrant.PrefetchQuery{{Query: qdrant.NewQuery(1), Using: qdrant.PtrOf("a"), Limit: qdrant.PtrOf(uint64(0))}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)}, codes.InvalidArgument, "[prefetch[0].limit: value 0 invalid, must be 1 or larger]"},
 		"rrf k 0":                 {&qdrant.QueryPoints{Prefetch: twoPrefetches(), Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(0))})}, codes.InvalidArgument, "[query.rrf.k: value 0 invalid"},
-		"weights":                 {&qdrant.QueryPoints{Prefetch: twoPrefetches(), Query: qdrant.NewQueryRRF(&qdrant.Rrf{Weights: []float32{1}})}, codes.InvalidArgument, "query.query.fusion.weights: 1 weights for 2 prefetches"},
-		"diversity":               {&qdrant.QueryPoints{Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1), &qdrant.Mmr{Diversity: qdrant.PtrOf(float32(-1))}), Using: qdrant.PtrOf("a")}, codes.InvalidArgument, "query.query.mmr.diversity: -1 is out of range 0..1"},
-		"missing example":         {&qdrant.QueryPoints{Query: qdrant.NewQueryRecommend(&qdrant.RecommendInput{Positive: []*qdrant.VectorInput{qdrant.NewVectorInputID(qdrant.NewIDNum(9))}}), Using: qdrant.PtrOf("a")}, codes.NotFound, "query.query.recommend.positive[0]: point 9 not found"},
+		"weights":                 {&qdrant.QueryPoints{Prefetch: twoPrefetches(), Query: qdrant.NewQueryRRF(&qdrant.Rrf{Weights: []float32{1}})}, codes.InvalidArgument, "query.fusion.weights: 1 weights for 2 prefetches"},
+		"diversity":               {&qdrant.QueryPoints{Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1), &qdrant.Mmr{Diversity: qdrant.PtrOf(float32(-1))}), Using: qdrant.PtrOf("a")}, codes.InvalidArgument, "query.mmr.diversity: -1 is out of range 0..1"},
+		"missing example":         {&qdrant.QueryPoints{Query: qdrant.NewQueryRecommend(&qdrant.RecommendInput{Positive: []*qdrant.VectorInput{qdrant.NewVectorInputID(qdrant.NewIDNum(9))}}), Using: qdrant.PtrOf("a")}, codes.NotFound, "query.recommend.positive[0]: point 9 not found"},
 		"sparse example":          {&qdrant.QueryPoints{Query: qdrant.NewQueryRecommend(&qdrant.RecommendInput{Positive: []*qdrant.VectorInput{qdrant.NewVectorInputSparse([]uint32{1}, []float32{1})}}), Using: qdrant.PtrOf("a")}, codes.InvalidArgument, "query.recommend.positive[0]: search by sparse vector is not supported"},
 		"discover":                {&qdrant.QueryPoints{Query: qdrant.NewQueryDiscover(&qdrant.DiscoverInput{})}, codes.InvalidArgument, "query.discover is not supported"},
-		"lookup collection":       {&qdrant.QueryPoints{Query: qdrant.NewQueryID(qdrant.NewIDNum(1)), Using: qdrant.PtrOf("a"), LookupFrom: &qdrant.LookupLocation{CollectionName: "nope"}}, codes.NotFound, `query.lookup_from.collection: no collection named "nope"`},
+		"lookup collection":       {&qdrant.QueryPoints{Query: qdrant.NewQueryID(qdrant.NewIDNum(1)), Using: qdrant.PtrOf("a"), LookupFrom: &qdrant.LookupLocation{CollectionName: "nope"}}, codes.NotFound, `lookup_from.collection: no collection named "nope"`},
 	} {
 		tc.qp.CollectionName = "f"
 		_, err := e.client.Query(c, tc.qp)
@@ -136,7 +136,7 @@ func TestQueryPrefetchFusion(t *testing.T) {
 		}
 	}
 	_, err := e.client.QueryBatch(c, &qdrant.QueryBatchPoints{CollectionName: "f", QueryPoints: []*qdrant.QueryPoints{{Query: qdrant.NewQuery(1), Using: qdrant.PtrOf("a")}, {Query: qdrant.NewQueryID(qdrant.NewIDNum(8)), Using: qdrant.PtrOf("a")}}})
-	wantCode(t, err, codes.NotFound, "queries[1].query.nearest: point 8 not found")
+	wantCode(t, err, codes.NotFound, "query_points[1].query.nearest: point 8 not found")
 }
 
 func groupsString(gs []*qdrant.PointGroup) string {
@@ -226,15 +226,15 @@ func TestGroupsAndRecommend(t *testing.T) {
 	_, err = pc.Recommend(c, &qdrant.RecommendPoints{CollectionName: "f", PositiveVectors: []*qdrant.Vector{qdrant.NewVectorSparse([]uint32{1}, []float32{1})}, Using: qdrant.PtrOf("a"), Limit: 1})
 	wantCode(t, err, codes.InvalidArgument, "positive_vectors[0]: search by sparse vector is not supported")
 	_, err = pc.RecommendBatch(c, &qdrant.RecommendBatchPoints{CollectionName: "f", RecommendPoints: []*qdrant.RecommendPoints{{Positive: []*qdrant.PointId{qdrant.NewIDNum(1)}, Using: qdrant.PtrOf("a"), Limit: 1}, {Using: qdrant.PtrOf("a"), Limit: 1}}})
-	wantCode(t, err, codes.InvalidArgument, "queries[1].query.recommend.positive: the average_vector strategy needs at least one positive example")
+	wantCode(t, err, codes.InvalidArgument, "recommend_points[1].query.recommend.positive: the average_vector strategy needs at least one positive example")
 	_, err = pc.SearchGroups(c, &qdrant.SearchPointGroups{CollectionName: "f", Vector: []float32{1}, VectorName: qdrant.PtrOf("a"), GroupBy: "g", Limit: 2})
 	wantCode(t, err, codes.InvalidArgument, "[group_size: value 0 invalid, must be 1 or larger]")
 	_, err = pc.SearchGroups(c, &qdrant.SearchPointGroups{CollectionName: "f", Vector: []float32{1}, VectorName: qdrant.PtrOf("a"), GroupSize: 1, Limit: 2})
 	wantCode(t, err, codes.InvalidArgument, "[group_by: must not be empty]")
 	_, err = e.client.QueryGroups(c, &qdrant.QueryPointGroups{CollectionName: "f", Query: qdrant.NewQuery(1), Using: qdrant.PtrOf("a"), GroupBy: "g", WithLookup: &qdrant.WithLookup{Collection: "nope"}})
-	wantCode(t, err, codes.NotFound, `query.with_lookup.collection: no collection named "nope"`)
+	wantCode(t, err, codes.NotFound, `with_lookup.collection: no collection named "nope"`)
 	_, err = e.client.QueryGroups(c, &qdrant.QueryPointGroups{CollectionName: "f", Query: qdrant.NewQuery(1, 2), Using: qdrant.PtrOf("a"), GroupBy: "g"})
-	wantCode(t, err, codes.InvalidArgument, "query.query.nearest: expected dimension 1, got 2")
+	wantCode(t, err, codes.InvalidArgument, "query.nearest: expected dimension 1, got 2")
 }
 
 // TestQueryReadOnlyKey: the query calls only read.

@@ -200,7 +200,7 @@ func (ps *pointsService) Search(ctx context.Context, req *qdrant.SearchPoints) (
 	}
 	hits, err := c.Search(ctx, sr)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "search.", "")
 	}
 	return &qdrant.SearchResponse{Result: toScoredList(hits, sr.WithVectors), Time: since(start)}, nil
 }
@@ -242,7 +242,12 @@ func runBatch[P, Q any](ctx context.Context, c *strata.Collection, items []P, fi
 	}
 	res, err := run(c, ctx, reqs)
 	if err != nil {
-		return nil, err
+		// The root names the entries queries[i] (QueryBatch), or search
+		// when a SearchBatch has one entry.
+		if len(reqs) == 1 {
+			err = rebase(err, "search.", field+"[0].")
+		}
+		return nil, rebase(err, "queries[", field+"[")
 	}
 	for i, hits := range res {
 		out = append(out, &qdrant.BatchResult{Result: toScoredList(hits, vectors(&reqs[i]))})

@@ -232,7 +232,7 @@ func TestQuery(t *testing.T) {
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: qdrant.NewQuery(1, 0, 0), Using: qdrant.PtrOf("a")})
 	wantCode(t, err, codes.InvalidArgument, "expected dimension 2, got 3")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: qdrant.NewQueryID(qdrant.NewIDNum(99)), Using: qdrant.PtrOf("a")})
-	wantCode(t, err, codes.NotFound, "query.query.nearest: point 99 not found")
+	wantCode(t, err, codes.NotFound, "query.nearest: point 99 not found")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: qdrant.NewQuery(1, 0), Using: qdrant.PtrOf("a"), Limit: qdrant.PtrOf(uint64(0))})
 	wantCode(t, err, codes.InvalidArgument, "limit: value 0 invalid")
 	_, err = e.client.Query(c, &qdrant.QueryPoints{CollectionName: "n", Query: &qdrant.Query{}})

@@ -43,7 +43,12 @@ func runBatch[J, Q, A any](s *server, r *http.Request,
 	}
 	res, err := run(c, r.Context(), reqs)
 	if err != nil {
-		return nil, err
+		// The root names the entries queries[i] (QueryBatch), or search
+		// when a SearchBatch has one entry; the body calls them searches[i].
+		if len(reqs) == 1 {
+			err = rebase(err, "search.", "searches[0].")
+		}
+		return nil, rebase(err, "queries[", "searches[")
 	}
 	for i, hits := range res {
 		out = append(out, answer(hits, &reqs[i]))

@@ -119,7 +119,7 @@ func (s *server) query(r *http.Request) (any, error) {
 	}
 	hits, err := c.Query(r.Context(), req)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return queryResponse{Points: toScoredList(hits, req.WithVectors)}, nil
 }
@@ -567,7 +567,7 @@ func (s *server) queryGroups(r *http.Request) (any, error) {
 func (s *server) runGroups(r *http.Request, c *strata.Collection, req *strata.QueryGroupsRequest) (any, error) {
 	groups, err := c.QueryGroups(r.Context(), *req)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return toGroupsResult(groups, req), nil
 }
@@ -692,7 +692,7 @@ func (s *server) recommend(r *http.Request) (any, error) {
 	}
 	hits, err := c.Query(r.Context(), req)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "query.", "")
 	}
 	return toScoredList(hits, req.WithVectors), nil
 }

@@ -98,20 +98,20 @@ func TestQueryErrors(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{`{"query": {"fusion": "rrf"}}`, 400, "Wrong input: query.query.fusion: fusion needs prefetches to fuse"},
-		{`{` + twoPrefetches + `}`, 400, "Wrong input: query.query: missing; a query with prefetches needs one"},
-		{`{"prefetch": [{"query": [1, 2], "using": "a"}], "query": {"fusion": "rrf"}}`, 400, "Wrong input: dimension mismatch: query.prefetch[0].query.nearest: expected dimension 1, got 2"},
+		{`{"query": {"fusion": "rrf"}}`, 400, "Wrong input: query.fusion: fusion needs prefetches to fuse"},
+		{`{` + twoPrefetches + `}`, 400, "Wrong input: query: missing; a query with prefetches needs one"},
+		{`{"prefetch": [{"query": [1, 2], "using": "a"}], "query": {"fusion": "rrf"}}`, 400, "Wrong input: dimension mismatch: prefetch[0].query.nearest: expected dimension 1, got 2"},
 		{`{"prefetch": [{"query": [1], "using": "a", "limit": 0}], "query": {"fusion": "rrf"}}`, 422, "[prefetch[0].limit: value 0 invalid, must be 1 or larger]"},
 		{`{"prefetch": 5, "query": {"fusion": "rrf"}}`, 400, "prefetch: expected a prefetch object or a list of them, got number"},
 		{`{"prefetch": [{"query": true}], "query": {"fusion": "rrf"}}`, 400, "prefetch[0].query: expected a vector, a point id or a query object, got boolean"},
 		{`{` + twoPrefetches + `, "query": {"fusion": "max"}}`, 400, `query.fusion: unknown variant "max", expected rrf or dbsf`},
 		{`{` + twoPrefetches + `, "query": {"rrf": {"k": 0}}}`, 422, "[query.rrf.k: value 0 invalid, must be 1 or larger]"},
-		{`{` + twoPrefetches + `, "query": {"rrf": {"weights": [1]}}}`, 400, "Wrong input: query.query.fusion.weights: 1 weights for 2 prefetches"},
-		{`{"query": {"nearest": [1], "mmr": {"diversity": 2}}, "using": "a"}`, 400, "Wrong input: query.query.mmr.diversity: 2 is out of range 0..1"},
+		{`{` + twoPrefetches + `, "query": {"rrf": {"weights": [1]}}}`, 400, "Wrong input: query.fusion.weights: 1 weights for 2 prefetches"},
+		{`{"query": {"nearest": [1], "mmr": {"diversity": 2}}, "using": "a"}`, 400, "Wrong input: query.mmr.diversity: 2 is out of range 0..1"},
 		{`{"query": {"nearest": [1], "mmr": {"candidates_limit": -1}}, "using": "a"}`, 400, "query.mmr.candidates_limit: -1 is negative"},
 		{`{"query": {"recommend": {"positive": [1], "strategy": "best"}}, "using": "a"}`, 400, `query.recommend.strategy: unknown variant "best"`},
-		{`{"query": {"recommend": {"negative": [1]}}, "using": "a"}`, 400, "Wrong input: query.query.recommend.positive: the average_vector strategy needs at least one positive example"},
-		{`{"query": {"recommend": {"positive": [42]}}, "using": "a"}`, 404, "Not found: query.query.recommend.positive[0]: point 42 not found"},
+		{`{"query": {"recommend": {"negative": [1]}}, "using": "a"}`, 400, "Wrong input: query.recommend.positive: the average_vector strategy needs at least one positive example"},
+		{`{"query": {"recommend": {"positive": [42]}}, "using": "a"}`, 404, "Not found: query.recommend.positive[0]: point 42 not found"},
 		{`{"query": {"recommend": {"positive": [{"indices": [1], "values": [1]}]}}, "using": "a"}`, 400, "query.recommend.positive[0]: search by sparse vector is not supported"},
 		{`{"query": {"discover": {"target": 1, "context": []}}}`, 400, "query.discover is not supported by Strata"},
 		{`{"query": {"context": []}}`, 400, "query.context is not supported by Strata"},
@@ -119,13 +119,13 @@ func TestQueryErrors(t *testing.T) {
 		{`{"query": {"sample": "random"}}`, 400, "query.sample is not supported by Strata"},
 		{`{"query": {"nearest": {"indices": [1], "values": [1]}}, "using": "a"}`, 400, "query.nearest: search by sparse vector is not supported"},
 		{`{"query": {"whatever": 1}}`, 400, "query: expected a vector, a point id or a query"},
-		{`{"query": 1, "using": "a", "lookup_from": {"collection": "nope"}}`, 404, `Not found: query.lookup_from.collection: no collection named "nope"`},
+		{`{"query": 1, "using": "a", "lookup_from": {"collection": "nope"}}`, 404, `Not found: lookup_from.collection: no collection named "nope"`},
 		{`{"query": 1, "using": "a", "lookup_from": {"vector": "v"}}`, 400, "lookup_from: missing field `collection`"},
 		{`{"query": 1, "using": "a", "lookup_from": {"collection": "f", "shard_key": "s"}}`, 400, "lookup_from.shard_key (custom sharding) is not supported"},
 	} {
 		e.fail("POST", p, c.body, c.status, c.msg)
 	}
-	e.fail("POST", "/collections/f/points/query/batch", `{"searches": [{"query": [1], "using": "a"}, {"query": [1, 2], "using": "b"}]}`, 400, "Wrong input: dimension mismatch: queries[1].query.nearest: expected dimension 1, got 2")
+	e.fail("POST", "/collections/f/points/query/batch", `{"searches": [{"query": [1], "using": "a"}, {"query": [1, 2], "using": "b"}]}`, 400, "Wrong input: dimension mismatch: searches[1].query.nearest: expected dimension 1, got 2")
 	e.fail("POST", "/collections/nope/points/query", `{"query": [1]}`, 404, "Collection `nope` doesn't exist!")
 }
 
@@ -173,7 +173,7 @@ func TestQueryGroupsEndpoints(t *testing.T) {
 		{"query/groups", `{"query": [1], "using": "a", "group_by": ""}`, 422, "[group_by: must not be empty]"},
 		{"query/groups", `{"query": [1], "using": "a", "group_by": "g", "group_size": 0}`, 422, "[group_size: value 0 invalid, must be 1 or larger]"},
 		{"query/groups", `{"query": [1], "using": "a", "group_by": "g", "with_lookup": 5}`, 400, "with_lookup: expected a collection name or {collection, with_payload, with_vectors}, got number"},
-		{"query/groups", `{"query": [1], "using": "a", "group_by": "g", "with_lookup": "nope"}`, 404, `query.with_lookup.collection: no collection named "nope"`},
+		{"query/groups", `{"query": [1], "using": "a", "group_by": "g", "with_lookup": "nope"}`, 404, `with_lookup.collection: no collection named "nope"`},
 		{"search/groups", `{"vector": {"name": "a", "vector": [1]}, "group_by": "g", "limit": 2}`, 400, "missing field `group_size`"},
 		{"search/groups", `{"vector": {"name": "a", "vector": [1]}, "group_by": "g", "group_size": 2}`, 400, "missing field `limit`"},
 		{"search/groups", `{"group_by": "g", "group_size": 2, "limit": 2}`, 400, "missing field `vector`"},
@@ -219,7 +219,7 @@ func TestRecommendEndpoints(t *testing.T) {
 	e.fail("POST", "/collections/r/points/recommend", `{"negative": [1], "limit": 1}`, 400, "the average_vector strategy needs at least one positive example")
 	e.fail("POST", "/collections/r/points/recommend", `{"positive": 1, "limit": 1}`, 400, "positive: expected array")
 	e.fail("POST", "/collections/r/points/recommend", `{"positive": [1], "limit": 1, "strategy": "x"}`, 400, `strategy: unknown variant "x"`)
-	e.fail("POST", "/collections/r/points/recommend", `{"positive": [1, 9], "limit": 1}`, 404, "query.query.recommend.positive[1]: point 9 not found")
+	e.fail("POST", "/collections/r/points/recommend", `{"positive": [1, 9], "limit": 1}`, 404, "query.recommend.positive[1]: point 9 not found")
 	e.fail("POST", "/collections/r/points/recommend/batch", `{"searches": [{"positive": [1], "limit": 1}, {"positive": [1]}]}`, 400, "searches[1]: missing field `limit`")
 	e.fail("POST", "/collections/r/points/recommend/batch", `{}`, 400, "missing field `searches`")
 }

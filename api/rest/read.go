@@ -342,7 +342,7 @@ func (s *server) search(r *http.Request) (any, error) {
 	}
 	hits, err := c.Search(r.Context(), req)
 	if err != nil {
-		return nil, err
+		return nil, rebase(err, "search.", "")
 	}
 	return toScoredList(hits, req.WithVectors), nil
 }

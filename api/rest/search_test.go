@@ -102,7 +102,7 @@ func TestQueryForms(t *testing.T) {
 	if got := q(`{"query": {"nearest": 1}, "using": "txt", "filter": {"must": [{"key": "g", "match": {"value": "x"}}]}}`); got != "4,3" {
 		t.Fatalf("by id with filter: %s", got)
 	}
-	e.fail("POST", "/collections/n/points/query", `{"query": 99, "using": "img"}`, http.StatusNotFound, "Not found: query.query.nearest: point 99 not found")
+	e.fail("POST", "/collections/n/points/query", `{"query": 99, "using": "img"}`, http.StatusNotFound, "Not found: query.nearest: point 99 not found")
 	e.fail("POST", "/collections/n/points/query", `{"query": 4, "using": "img"}`, http.StatusBadRequest, `point 4 has no vector "img"`)
 	// Without a query: points in id order.
 	res := points(t, e.ok("POST", "/collections/n/points/query", `{"limit": 2, "offset": 1, "with_payload": true}`))
@@ -117,9 +117,9 @@ func TestQueryForms(t *testing.T) {
 	for body, msg := range unsupportedBodies {
 		e.fail("POST", "/collections/n/points/query", body, http.StatusBadRequest, msg)
 	}
-	e.fail("POST", "/collections/n/points/query", `{"query": [1, 0]}`, http.StatusBadRequest, "Wrong input: query.using: the collection has only named vectors; say which one")
+	e.fail("POST", "/collections/n/points/query", `{"query": [1, 0]}`, http.StatusBadRequest, "Wrong input: using: the collection has only named vectors; say which one")
 	e.fail("POST", "/collections/n/points/query", `{"query": true}`, http.StatusBadRequest, `query: expected a vector, a point id or a query object, got boolean`)
-	e.fail("POST", "/collections/n/points/query/batch", `{"searches": [{"query": [1, 0], "using": "img"}, {"query": 77, "using": "img"}]}`, http.StatusNotFound, "queries[1].query.nearest: point 77 not found")
+	e.fail("POST", "/collections/n/points/query/batch", `{"searches": [{"query": [1, 0], "using": "img"}, {"query": 77, "using": "img"}]}`, http.StatusNotFound, "searches[1].query.nearest: point 77 not found")
 	e.fail("POST", "/collections/n/points/query/batch", `{"searches": [{"query": [1, 0], "using": "img"}, {"query": [1], "using": "txt", "limit": 0}]}`,
 		http.StatusUnprocessableEntity, "[searches[1].limit: value 0 invalid, must be 1 or larger]")
 	jsonEqual(t, e.ok("POST", "/collections/n/points/query/batch", `{"searches": []}`), `[]`)
@@ -159,7 +159,7 @@ func TestWithPayloadAndVector(t *testing.T) {
 	e.fail("POST", "/collections/c/points/query", `{"query": [1, 2], "with_payload": {"include": ["a"], "exclude": ["b"]}}`, http.StatusBadRequest, `with_payload: expected {"include": [...]} or {"exclude": [...]}`)
 	e.fail("POST", "/collections/c/points/query", `{"query": [1, 2], "with_payload": 1}`, http.StatusBadRequest, "with_payload: expected a boolean, a list of keys or {include|exclude}, got number")
 	e.fail("POST", "/collections/c/points/query", `{"query": [1, 2], "with_vector": "yes"}`, http.StatusBadRequest, "with_vector: expected a boolean or a list of vector names, got string")
-	e.fail("POST", "/collections/c/points/query", `{"query": [1, 2], "with_vector": ["nope"]}`, http.StatusBadRequest, `Wrong input: query.with_vectors: no vector named "nope"`)
+	e.fail("POST", "/collections/c/points/query", `{"query": [1, 2], "with_vector": ["nope"]}`, http.StatusBadRequest, `Wrong input: with_vectors: no vector named "nope"`)
 }
 
 func TestScroll(t *testing.T) {

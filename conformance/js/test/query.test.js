@@ -79,8 +79,8 @@ describe('prefetch and fusion', () => {
   });
 
   test('fusion needs prefetches', async () => {
-    await expectStatus(c.query(fused, { query: { fusion: 'rrf' } }), 400, /query\.query\.fusion: fusion needs prefetches/);
-    await expectStatus(c.query(fused, { prefetch: TWO }), 400, /query\.query: missing/);
+    await expectStatus(c.query(fused, { query: { fusion: 'rrf' } }), 400, /query\.fusion: fusion needs prefetches/);
+    await expectStatus(c.query(fused, { prefetch: TWO }), 400, /Wrong input: query: missing/);
   });
 
   test('nested prefetches rescore, the top filter reaches the leaves', async () => {
