@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"debug/elf"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -126,7 +127,8 @@ func (c *client) ok(method, path, body string) any {
 	return out["result"]
 }
 
-// buildBinary builds cmd/strata into a temporary directory.
+// buildBinary builds cmd/strata into a temporary directory, as a release
+// is built: CGO_ENABLED=0, one static binary.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
@@ -135,10 +137,30 @@ func buildBinary(t *testing.T) string {
 	}
 	bin := filepath.Join(t.TempDir(), "strata")
 	cmd := exec.Command(goTool, "build", "-ldflags", "-X main.version=v0.0.0-test", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// checkStatic fails unless the ELF file bin is static: no program
+// interpreter (dynamic loader), no shared libraries.
+func checkStatic(t *testing.T, bin string) {
+	t.Helper()
+	ef, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("%s has a program interpreter: it is not static", bin)
+		}
+	}
+	if libs, _ := ef.ImportedLibraries(); len(libs) > 0 {
+		t.Errorf("%s needs shared libraries %v", bin, libs)
+	}
 }
 
 // process is a running server binary.
@@ -197,6 +219,9 @@ func TestBinary(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := buildBinary(t)
+	if runtime.GOOS == "linux" {
+		checkStatic(t, bin)
+	}
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "strata v0.0.0-test (Qdrant REST API 1.19.0, ") {
 		t.Fatalf("version: %q %v", out, err)
