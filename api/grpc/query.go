@@ -92,19 +92,14 @@ func limitOf(v *uint64, def int, path string) (int, error) {
 
 func (ps *pointsService) Query(ctx context.Context, req *qdrant.QueryPoints) (*qdrant.QueryResponse, error) {
 	start := time.Now()
-	c, err := ps.s.collection(req.GetCollectionName())
+	toQuery := func(qp *qdrant.QueryPoints, path string) (strata.QueryRequest, error) {
+		return queryPointsFields(qp).toQuery(path)
+	}
+	hits, err := runOne(ctx, ps.s, req.GetCollectionName(), req, toQuery, (*strata.Collection).Query, "query.", queryVectors)
 	if err != nil {
 		return nil, err
 	}
-	q, err := queryPointsFields(req).toQuery("")
-	if err != nil {
-		return nil, err
-	}
-	hits, err := c.Query(ctx, q)
-	if err != nil {
-		return nil, rebase(err, "query.", "")
-	}
-	return &qdrant.QueryResponse{Result: toScoredList(hits, q.WithVectors), Time: since(start)}, nil
+	return &qdrant.QueryResponse{Result: hits, Time: since(start)}, nil
 }
 
 // QueryBatch runs the queries with strata.QueryBatch: their single-vector
@@ -523,19 +518,11 @@ func toRecommend(rp *qdrant.RecommendPoints, path string) (strata.QueryRequest, 
 
 func (ps *pointsService) Recommend(ctx context.Context, req *qdrant.RecommendPoints) (*qdrant.RecommendResponse, error) {
 	start := time.Now()
-	c, err := ps.s.collection(req.GetCollectionName())
+	hits, err := runOne(ctx, ps.s, req.GetCollectionName(), req, toRecommend, (*strata.Collection).Query, "query.", queryVectors)
 	if err != nil {
 		return nil, err
 	}
-	q, err := toRecommend(req, "")
-	if err != nil {
-		return nil, err
-	}
-	hits, err := c.Query(ctx, q)
-	if err != nil {
-		return nil, rebase(err, "query.", "")
-	}
-	return &qdrant.RecommendResponse{Result: toScoredList(hits, q.WithVectors), Time: since(start)}, nil
+	return &qdrant.RecommendResponse{Result: hits, Time: since(start)}, nil
 }
 
 // RecommendBatch runs the recommendations with strata.QueryBatch.

@@ -190,19 +190,36 @@ func toSearch(sp *qdrant.SearchPoints, path string) (strata.SearchRequest, error
 
 func (ps *pointsService) Search(ctx context.Context, req *qdrant.SearchPoints) (*qdrant.SearchResponse, error) {
 	start := time.Now()
-	c, err := ps.s.collection(req.GetCollectionName())
+	hits, err := runOne(ctx, ps.s, req.GetCollectionName(), req, toSearch, (*strata.Collection).Search, "search.",
+		func(q *strata.SearchRequest) strata.VectorSelector { return q.WithVectors })
 	if err != nil {
 		return nil, err
 	}
-	sr, err := toSearch(req, "")
+	return &qdrant.SearchResponse{Result: hits, Time: since(start)}, nil
+}
+
+// runOne converts one request, runs it, and returns its scored points.
+// root is the root's name for the request in its error messages
+// ("query."), which the gRPC request does not have.
+func runOne[P, Q any](ctx context.Context, s *server, collection string, item P,
+	conv func(P, string) (Q, error),
+	run func(*strata.Collection, context.Context, Q) ([]strata.ScoredPoint, error),
+	root string,
+	vectors func(*Q) strata.VectorSelector,
+) ([]*qdrant.ScoredPoint, error) {
+	c, err := s.collection(collection)
 	if err != nil {
 		return nil, err
 	}
-	hits, err := c.Search(ctx, sr)
+	q, err := conv(item, "")
 	if err != nil {
-		return nil, rebase(err, "search.", "")
+		return nil, err
 	}
-	return &qdrant.SearchResponse{Result: toScoredList(hits, sr.WithVectors), Time: since(start)}, nil
+	hits, err := run(c, ctx, q)
+	if err != nil {
+		return nil, rebase(err, root, "")
+	}
+	return toScoredList(hits, vectors(&q)), nil
 }
 
 // SearchBatch runs the searches in one pass over the data. The searches'

@@ -8,6 +8,35 @@ import (
 	"github.com/strata-db/strata"
 )
 
+// runOne answers a single search, query or recommend: the body J,
+// converted by conv into an engine request Q, run by run, the answer shaped
+// by answer. root is the root's name for the request in its error messages
+// ("query."), which the body does not have.
+func runOne[J, Q, A any](s *server, r *http.Request,
+	conv func(*J, string) (Q, error),
+	run func(*strata.Collection, context.Context, Q) ([]strata.ScoredPoint, error),
+	root string,
+	answer func([]strata.ScoredPoint, *Q) A,
+) (any, error) {
+	c, err := s.collection(r)
+	if err != nil {
+		return nil, err
+	}
+	var body J
+	if err := decodeBody(r, &body); err != nil {
+		return nil, err
+	}
+	req, err := conv(&body, "")
+	if err != nil {
+		return nil, err
+	}
+	hits, err := run(c, r.Context(), req)
+	if err != nil {
+		return nil, rebase(err, root, "")
+	}
+	return answer(hits, &req), nil
+}
+
 // runBatch answers a batch endpoint (search, query and recommend batches):
 // a body {"searches": [...]} of requests J, each converted by conv into an
 // engine request Q (errors name "searches[i]"), all run by one engine call

@@ -105,23 +105,10 @@ func (f commonFields) apply(req *strata.QueryRequest, path string) error {
 }
 
 func (s *server) query(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var qr queryRequest
-	if err := decodeBody(r, &qr); err != nil {
-		return nil, err
-	}
-	req, err := qr.toQuery("")
-	if err != nil {
-		return nil, err
-	}
-	hits, err := c.Query(r.Context(), req)
-	if err != nil {
-		return nil, rebase(err, "query.", "")
-	}
-	return queryResponse{Points: toScoredList(hits, req.WithVectors)}, nil
+	return runOne(s, r, (*queryRequest).toQuery, (*strata.Collection).Query, "query.",
+		func(hits []strata.ScoredPoint, req *strata.QueryRequest) queryResponse {
+			return queryResponse{Points: toScoredList(hits, req.WithVectors)}
+		})
 }
 
 // queryBatch runs the queries with strata.QueryBatch: their single-vector
@@ -678,23 +665,11 @@ func (rr *recommendRequest) toQuery(path string, groups bool) (strata.QueryReque
 }
 
 func (s *server) recommend(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var rr recommendRequest
-	if err := decodeBody(r, &rr); err != nil {
-		return nil, err
-	}
-	req, err := rr.toQuery("", false)
-	if err != nil {
-		return nil, err
-	}
-	hits, err := c.Query(r.Context(), req)
-	if err != nil {
-		return nil, rebase(err, "query.", "")
-	}
-	return toScoredList(hits, req.WithVectors), nil
+	toQuery := func(rr *recommendRequest, path string) (strata.QueryRequest, error) { return rr.toQuery(path, false) }
+	return runOne(s, r, toQuery, (*strata.Collection).Query, "query.",
+		func(hits []strata.ScoredPoint, req *strata.QueryRequest) []scoredPointJSON {
+			return toScoredList(hits, req.WithVectors)
+		})
 }
 
 func (s *server) recommendBatch(r *http.Request) (any, error) {

@@ -328,23 +328,10 @@ func (sr *searchRequest) toSearch(path string) (strata.SearchRequest, error) {
 }
 
 func (s *server) search(r *http.Request) (any, error) {
-	c, err := s.collection(r)
-	if err != nil {
-		return nil, err
-	}
-	var sr searchRequest
-	if err := decodeBody(r, &sr); err != nil {
-		return nil, err
-	}
-	req, err := sr.toSearch("")
-	if err != nil {
-		return nil, err
-	}
-	hits, err := c.Search(r.Context(), req)
-	if err != nil {
-		return nil, rebase(err, "search.", "")
-	}
-	return toScoredList(hits, req.WithVectors), nil
+	return runOne(s, r, (*searchRequest).toSearch, (*strata.Collection).Search, "search.",
+		func(hits []strata.ScoredPoint, req *strata.SearchRequest) []scoredPointJSON {
+			return toScoredList(hits, req.WithVectors)
+		})
 }
 
 func (s *server) searchBatch(r *http.Request) (any, error) {
