@@ -153,8 +153,8 @@ func TestConcurrencyLimit(t *testing.T) {
 	if r := <-waiting; r.err != nil || r.resp != "waited" {
 		t.Fatalf("waiting call: %v %v", r.resp, r.err)
 	}
-	if len(s.slots) != 0 {
-		t.Fatalf("%d slots still taken", len(s.slots))
+	if n := s.slots.InUse(); n != 0 {
+		t.Fatalf("%d slots still taken", n)
 	}
 	if n := obs.count("/qdrant.Points/Count", codes.ResourceExhausted); n != 1 {
 		t.Errorf("observed %d refused counts", n)

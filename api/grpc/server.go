@@ -2,8 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/api/internal/serve"
 )
 
 // QdrantAPIVersion is the version of Qdrant's gRPC API this package
@@ -127,16 +126,11 @@ type server struct {
 	opts Options
 	log  *slog.Logger
 
-	// Keys are compared as SHA-256 digests so the comparison takes the same
-	// time whatever the length of the offered key.
-	rwKey, roKey       [32]byte
-	hasRWKey, hasROKey bool
+	keys serve.Keys
 
 	opID atomic.Uint64 // last operation id handed out
 
-	// slots holds one token per call in progress when
-	// MaxConcurrentRequests is set; nil means no limit.
-	slots chan struct{}
+	slots *serve.Slots // nil: no limit on requests at once
 }
 
 // Register registers Qdrant's Qdrant, Collections, Points and Snapshots
@@ -160,26 +154,17 @@ func Register(s *grpc.Server, db *strata.DB, opts Options) {
 
 // newServer returns the services' shared state; opts has its defaults.
 func newServer(db *strata.DB, opts Options) *server {
-	srv := &server{db: db, opts: opts, log: opts.Logger}
-	if opts.APIKey != "" {
-		srv.rwKey, srv.hasRWKey = sha256.Sum256([]byte(opts.APIKey)), true
-	}
-	if opts.ReadOnlyAPIKey != "" {
-		srv.roKey, srv.hasROKey = sha256.Sum256([]byte(opts.ReadOnlyAPIKey)), true
-	}
-	if opts.MaxConcurrentRequests > 0 {
-		srv.slots = make(chan struct{}, opts.MaxConcurrentRequests)
-	}
-	return srv
+	return &server{db: db, opts: opts, log: opts.Logger,
+		keys: serve.NewKeys(opts.APIKey, opts.ReadOnlyAPIKey), slots: serve.NewSlots(opts.MaxConcurrentRequests)}
 }
 
-// access is what a method needs from the caller's key.
-type access int
+// access is what a request needs from the caller's key.
+type access = serve.Access
 
 const (
-	public access = iota // no key needed
-	read                 // the read-only or the read-write key
-	write                // the read-write key
+	public = serve.Public // no key needed
+	read   = serve.Read   // the read-only or the read-write key
+	write  = serve.Write  // the read-write key
 )
 
 // readMethods are the methods the read-only key may call: Qdrant's list
@@ -316,40 +301,21 @@ func (s *server) interceptStream(srv any, stream grpc.ServerStream, method strin
 	return nil
 }
 
-// errBusy reports a call that found no free slot before its deadline.
-func (s *server) errBusy() error {
-	return status.Error(codes.ResourceExhausted, fmt.Sprintf("Service unavailable: too many concurrent requests: all %d request slots (max_concurrent_requests) stayed busy until this call's deadline", cap(s.slots)))
-}
-
 // acquire takes a call slot, waiting until ctx is done for one to free
 // up: ResourceExhausted when the deadline passes first, Canceled when the
 // client goes away.
 func (s *server) acquire(ctx context.Context) error {
-	if s.slots == nil {
-		return nil
-	}
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return s.errBusy()
-		}
+	switch err := s.slots.Acquire(ctx); {
+	case errors.Is(err, serve.ErrBusy):
+		return status.Error(codes.ResourceExhausted, fmt.Sprintf("Service unavailable: too many concurrent requests: all %d request slots (max_concurrent_requests) stayed busy until this call's deadline", s.slots.Cap()))
+	case err != nil:
 		return status.Error(codes.Canceled, "Request canceled")
 	}
+	return nil
 }
 
 // release frees the slot taken by acquire.
-func (s *server) release() {
-	if s.slots != nil {
-		<-s.slots
-	}
-}
+func (s *server) release() { s.slots.Release() }
 
 // callContext applies Options.Timeout and the request's timeout field
 // (seconds), whichever is shorter.
@@ -374,9 +340,6 @@ func (s *server) callContext(ctx context.Context, req any) (context.Context, con
 // missing or wrong, PermissionDenied when the read-only key is used for a
 // write.
 func (s *server) authorize(ctx context.Context, acc access) error {
-	if acc == public || (!s.hasRWKey && !s.hasROKey) {
-		return nil
-	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	key, ok := "", false
 	if v := md.Get("api-key"); len(v) > 0 && v[0] != "" {
@@ -384,19 +347,15 @@ func (s *server) authorize(ctx context.Context, acc access) error {
 	} else if v := md.Get("authorization"); len(v) > 0 {
 		key, ok = strings.CutPrefix(v[0], "Bearer ")
 	}
-	if !ok {
+	switch s.keys.Check(key, ok, acc) {
+	case serve.Missing:
 		return status.Error(codes.Unauthenticated, "Must provide an API key or an Authorization bearer token")
-	}
-	sum := sha256.Sum256([]byte(key))
-	isRW := s.hasRWKey && subtle.ConstantTimeCompare(sum[:], s.rwKey[:]) == 1
-	isRO := s.hasROKey && subtle.ConstantTimeCompare(sum[:], s.roKey[:]) == 1
-	switch {
-	case isRW, isRO && acc == read:
-		return nil
-	case isRO:
+	case serve.Invalid:
+		return status.Error(codes.Unauthenticated, "Invalid API key or JWT")
+	case serve.ReadOnly:
 		return status.Error(codes.PermissionDenied, "Write access denied")
 	}
-	return status.Error(codes.Unauthenticated, "Invalid API key or JWT")
+	return nil
 }
 
 // logCall reports a finished call to Options.Observer and logs one line:

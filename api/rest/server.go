@@ -2,8 +2,6 @@ package rest
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/api/internal/serve"
 )
 
 // QdrantAPIVersion is the version of Qdrant's REST API that this package
@@ -137,25 +136,20 @@ type server struct {
 	opts Options
 	log  *slog.Logger
 
-	// Keys are compared as SHA-256 digests so the comparison takes the same
-	// time whatever the length of the offered key.
-	rwKey, roKey       [32]byte
-	hasRWKey, hasROKey bool
+	keys serve.Keys
 
 	opID atomic.Uint64 // last operation id handed out
 
-	// slots holds one token per request in progress when
-	// MaxConcurrentRequests is set; nil means no limit.
-	slots chan struct{}
+	slots *serve.Slots // nil: no limit on requests at once
 }
 
-// access is what a route needs from the caller's key.
-type access int
+// access is what a request needs from the caller's key.
+type access = serve.Access
 
 const (
-	public access = iota // no key needed
-	read                 // the read-only or the read-write key
-	write                // the read-write key
+	public = serve.Public // no key needed
+	read   = serve.Read   // the read-only or the read-write key
+	write  = serve.Write  // the read-write key
 )
 
 // handler answers one request with a result to put in the envelope, or an
@@ -172,16 +166,8 @@ func New(db *strata.DB, opts Options) http.Handler {
 // newServer builds the server; tests add routes to its mux.
 func newServer(db *strata.DB, opts Options) (*server, *http.ServeMux, http.Handler) {
 	opts.EnsureDefaults()
-	s := &server{db: db, opts: opts, log: opts.Logger}
-	if opts.MaxConcurrentRequests > 0 {
-		s.slots = make(chan struct{}, opts.MaxConcurrentRequests)
-	}
-	if opts.APIKey != "" {
-		s.rwKey, s.hasRWKey = sha256.Sum256([]byte(opts.APIKey)), true
-	}
-	if opts.ReadOnlyAPIKey != "" {
-		s.roKey, s.hasROKey = sha256.Sum256([]byte(opts.ReadOnlyAPIKey)), true
-	}
+	s := &server{db: db, opts: opts, log: opts.Logger,
+		keys: serve.NewKeys(opts.APIKey, opts.ReadOnlyAPIKey), slots: serve.NewSlots(opts.MaxConcurrentRequests)}
 	mux := http.NewServeMux()
 
 	// Service.
@@ -475,31 +461,15 @@ func busyError(limit int) *apiError {
 // up. It fails with busyError when the deadline passes first, and with
 // ctx's error when the client goes away.
 func (s *server) acquire(ctx context.Context) error {
-	if s.slots == nil {
-		return nil
+	err := s.slots.Acquire(ctx)
+	if errors.Is(err, serve.ErrBusy) {
+		return busyError(s.slots.Cap())
 	}
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return busyError(cap(s.slots))
-		}
-		return ctx.Err()
-	}
+	return err
 }
 
 // release frees the slot taken by acquire.
-func (s *server) release() {
-	if s.slots != nil {
-		<-s.slots
-	}
-}
+func (s *server) release() { s.slots.Release() }
 
 // metricsRoute serves h (Options.Metrics) at pattern: the read key when
 // keys are set, query parameters checked, no concurrency slot.
@@ -562,26 +532,19 @@ func (s *server) requestContext(r *http.Request) (context.Context, context.Cance
 // else "Authorization: Bearer <key>"; 401 when it is missing or wrong, 403
 // when the read-only key is used for a write.
 func (s *server) authorize(r *http.Request, acc access) *apiError {
-	if acc == public || (!s.hasRWKey && !s.hasROKey) {
-		return nil
-	}
 	key, ok := r.Header.Get("api-key"), r.Header.Get("api-key") != ""
 	if !ok {
 		key, ok = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	if !ok {
+	switch s.keys.Check(key, ok, acc) {
+	case serve.Missing:
 		return &apiError{status: http.StatusUnauthorized, msg: "Must provide an API key or an Authorization bearer token"}
-	}
-	sum := sha256.Sum256([]byte(key))
-	isRW := s.hasRWKey && subtle.ConstantTimeCompare(sum[:], s.rwKey[:]) == 1
-	isRO := s.hasROKey && subtle.ConstantTimeCompare(sum[:], s.roKey[:]) == 1
-	switch {
-	case isRW, isRO && acc == read:
-		return nil
-	case isRO:
+	case serve.Invalid:
+		return &apiError{status: http.StatusUnauthorized, msg: "Invalid API key or JWT"}
+	case serve.ReadOnly:
 		return &apiError{status: http.StatusForbidden, msg: "Write access denied"}
 	}
-	return &apiError{status: http.StatusUnauthorized, msg: "Invalid API key or JWT"}
+	return nil
 }
 
 // versionInfo is the answer of GET /.
