@@ -60,6 +60,7 @@ import (
 
 type config struct {
 	n, dim, nq, k, ef, m, efc, clusters int
+	maxSegments                         int
 	seed                                uint64
 	latQueries, warmup                  int
 	clients                             []int
@@ -132,6 +133,7 @@ func main() {
 	flag.IntVar(&c.ef, "ef", 64, "hnsw_ef of the queries")
 	flag.IntVar(&c.m, "m", 16, "HNSW m")
 	flag.IntVar(&c.efc, "ef-construct", 128, "HNSW ef_construct")
+	flag.IntVar(&c.maxSegments, "max-segments", 0, "the searched collection's optimizers max_segments (0: the engine's default)")
 	flag.IntVar(&c.clusters, "clusters", 100, "Gaussian clusters in the data")
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed")
 	flag.IntVar(&c.latQueries, "latency-queries", 3000, "sequential queries timed for p50/p99")
@@ -256,8 +258,9 @@ const benchColl = "bench"
 // collectionConfig is the searched collection's configuration.
 func collectionConfig(c *config) strata.CollectionConfig {
 	return strata.CollectionConfig{
-		Vectors: map[string]strata.VectorParams{"": {Size: c.dim, Distance: strata.Cosine}},
-		HNSW:    strata.HnswConfig{M: c.m, EfConstruct: c.efc},
+		Vectors:    map[string]strata.VectorParams{"": {Size: c.dim, Distance: strata.Cosine}},
+		HNSW:       strata.HnswConfig{M: c.m, EfConstruct: c.efc},
+		Optimizers: strata.OptimizersConfig{MaxSegments: c.maxSegments},
 	}
 }
 
