@@ -48,10 +48,7 @@ func decodeJSON(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		b = []byte("{}")
 	}
-	if err := checkDepth(b, maxJSONDepth); err != nil {
-		return err
-	}
-	if json.Valid(b) { // one pass; the decoders of the parts rely on it
+	if validJSON(b, maxJSONDepth) { // one pass; the decoders of the parts rely on it
 		if raw, ok := v.(*json.RawMessage); ok {
 			*raw = b
 			return nil
@@ -59,6 +56,10 @@ func decodeJSON(b []byte, v any) error {
 		if decodeStructFast(b, v) {
 			return nil
 		}
+	}
+	// encoding/json decides, and words the error.
+	if err := checkDepth(b, maxJSONDepth); err != nil {
+		return err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(v); err != nil {
