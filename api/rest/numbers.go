@@ -1,9 +1,6 @@
 package rest
 
-import (
-	"bytes"
-	"strconv"
-)
+import "bytes"
 
 var comma = []byte{','}
 
@@ -30,17 +27,11 @@ func parseFloatArray(b []byte) (v []float32, ok bool) {
 	// is vectorised and costs little next to the parsing).
 	v = make([]float32, 0, bytes.Count(b, comma)+1)
 	for {
-		j, ok := scanNumber(b, i)
+		f, j, ok := parseNumber32(b, i)
 		if !ok {
 			return nil, false
 		}
-		// The conversion does not allocate: the string does not escape
-		// ParseFloat and numbers fit the compiler's stack buffer.
-		f, err := strconv.ParseFloat(string(b[i:j]), 32)
-		if err != nil {
-			return nil, false
-		}
-		v = append(v, float32(f))
+		v = append(v, f)
 		i = skipSpace(b, j)
 		if i == len(b) {
 			return nil, false
