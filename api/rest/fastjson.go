@@ -74,36 +74,40 @@ func skipString(b []byte, i int) int {
 	return i
 }
 
-// eachElement calls fn for every element of the JSON array b (valid
+// eachElement calls fn for every element of the JSON array at b[i] (valid
 // JSON) with the element's offset; fn returns the offset just past it (so
-// that an element parsed by fn is not scanned twice). ok is false if b is
-// not an array or fn returns false.
-func eachElement(b []byte, fn func(i int) (end int, ok bool)) bool {
-	i := skipSpace(b, 0)
+// that an element parsed by fn is not scanned twice). eachElement returns
+// the offset just past the array; ok is false if there is no array at
+// b[i] or fn returns false.
+func eachElement(b []byte, i int, fn func(i int) (end int, ok bool)) (end int, ok bool) {
+	i = skipSpace(b, i)
 	if i == len(b) || b[i] != '[' {
-		return false
+		return i, false
 	}
 	i = skipSpace(b, i+1)
 	if b[i] == ']' {
-		return true
+		return i + 1, true
 	}
 	for {
 		j, ok := fn(i)
 		if !ok {
-			return false
+			return j, false
 		}
 		i = skipSpace(b, j)
 		if b[i] == ']' {
-			return true
+			return i + 1, true
 		}
 		i = skipSpace(b, i+1) // the comma
 	}
 }
 
-// eachField calls fn with every key and value of the JSON object at b[i]
-// (valid JSON) and returns the offset just past the object. Keys with
-// escape sequences make it give up (ok false), as does fn returning false.
-func eachField(b []byte, i int, fn func(key, val []byte) bool) (end int, ok bool) {
+// eachField calls fn with every key of the JSON object at b[i] (valid
+// JSON) and the offset of its value; fn returns the offset just past the
+// value (so that a value fn parses is not scanned twice; skipValue when it
+// only needs the bytes). eachField returns the offset just past the object.
+// Keys with escape sequences make it give up (ok false), as does fn
+// returning false.
+func eachField(b []byte, i int, fn func(key []byte, val int) (end int, ok bool)) (end int, ok bool) {
 	i = skipSpace(b, i)
 	if i == len(b) || b[i] != '{' {
 		return i, false
@@ -120,8 +124,8 @@ func eachField(b []byte, i int, fn func(key, val []byte) bool) (end int, ok bool
 		}
 		i = skipSpace(b, end)
 		i = skipSpace(b, i+1) // the colon
-		j := skipValue(b, i)
-		if !fn(key, b[i:j]) {
+		j, ok := fn(key, i)
+		if !ok {
 			return i, false
 		}
 		i = skipSpace(b, j)
@@ -160,12 +164,13 @@ func fastFields(b []byte, names []string, dst []json.RawMessage) bool {
 // fastFieldsAt is fastFields for the object at b[i]; it returns the
 // offset just past the object.
 func fastFieldsAt(b []byte, i int, names []string, dst []json.RawMessage) (int, bool) {
-	return eachField(b, i, func(key, val []byte) bool {
+	return eachField(b, i, func(key []byte, vs int) (int, bool) {
 		n, ok := matchKey(key, names...)
+		ve := skipValue(b, vs)
 		if n >= 0 {
-			dst[n] = val
+			dst[n] = b[vs:ve]
 		}
-		return ok
+		return ve, ok
 	})
 }
 
@@ -175,26 +180,68 @@ var pointFields = []string{"id", "vector", "payload"}
 // ok false means: decode with encoding/json instead (for the result or
 // for the error).
 func fastPointList(raw []byte, path string) ([]strata.Point, bool) {
-	var points []strata.Point
-	if n := bytes.Count(raw, []byte(`"id"`)); n > 0 {
-		points = make([]strata.Point, 0, n)
-	}
-	var f [3]json.RawMessage
-	ok := eachElement(raw, func(i int) (int, bool) {
+	points, end, ok := fastPointListAt(raw, skipSpace(raw, 0), path)
+	return points, ok && skipSpace(raw, end) == len(raw)
+}
+
+// fastPointListAt is fastPointList for the array at raw[i]; it returns
+// the offset just past the array. A dense vector given as a list is parsed
+// where it stands, in the same pass that finds its end.
+func fastPointListAt(raw []byte, i int, path string) ([]strata.Point, int, bool) {
+	var (
+		points []strata.Point
+		f      [3]json.RawMessage
+		dense  []float32
+		dim    int // the previous vector's length: the next one's capacity
+	)
+	end, ok := eachElement(raw, i, func(j int) (int, bool) {
 		f = [3]json.RawMessage{}
-		end, ok := fastFieldsAt(raw, i, pointFields, f[:])
+		dense = nil
+		pe, ok := eachField(raw, j, func(key []byte, vs int) (int, bool) {
+			n, ok := matchKey(key, pointFields...)
+			if n == 1 && raw[vs] == '[' {
+				v, ve, ok := parseFloatArrayAt(raw, vs, dim)
+				if !ok {
+					return vs, false
+				}
+				dense, dim, f[1] = v, len(v), raw[vs:ve]
+				return ve, true
+			}
+			ve := skipValue(raw, vs)
+			if n >= 0 {
+				f[n] = raw[vs:ve]
+				if n == 1 {
+					dense = nil
+				}
+			}
+			return ve, ok
+		})
 		if !ok {
-			return end, false
+			return pe, false
 		}
-		pj := pointJSON{ID: f[0], Vector: f[1], Payload: f[2]}
-		p, err := pj.point(path)
+		// Error messages do not matter here: on any error the caller
+		// decodes again with encoding/json, which words them.
+		var p strata.Point
+		var err error
+		if dense != nil {
+			if p.ID, err = parseID(f[0], path); err == nil {
+				p.Vector = dense
+				p.Payload, err = parsePayload(f[2], path)
+			}
+		} else {
+			pj := pointJSON{ID: f[0], Vector: f[1], Payload: f[2]}
+			p, err = pj.point(path)
+		}
 		if err != nil {
-			return end, false
+			return pe, false
 		}
 		points = append(points, p)
-		return end, true
+		return pe, true
 	})
-	return points, ok
+	if ok && points == nil {
+		points = []strata.Point{}
+	}
+	return points, end, ok
 }
 
 // structField is one field of a request struct, for decodeStructFast.
@@ -259,7 +306,9 @@ func decodeStructFast(b []byte, v any) bool {
 		return false
 	}
 	var seen uint64
-	end, ok := eachField(b, 0, func(key, val []byte) bool {
+	end, ok := eachField(b, 0, func(key []byte, vs int) (int, bool) {
+		ve := skipValue(b, vs)
+		val := b[vs:ve]
 		n := -1
 		for i := range fields {
 			if string(key) == fields[i].name {
@@ -270,21 +319,21 @@ func decodeStructFast(b []byte, v any) bool {
 		if n < 0 {
 			for i := range fields {
 				if bytes.EqualFold(key, []byte(fields[i].name)) {
-					return false
+					return ve, false
 				}
 			}
-			return true // unknown keys are ignored, as encoding/json does
+			return ve, true // unknown keys are ignored, as encoding/json does
 		}
 		if seen&(1<<n) != 0 {
-			return false
+			return ve, false
 		}
 		seen |= 1 << n
 		f := sv.Field(fields[n].index)
 		if fields[n].raw {
 			f.SetBytes(val)
-			return true
+			return ve, true
 		}
-		return json.Unmarshal(val, f.Addr().Interface()) == nil
+		return ve, json.Unmarshal(val, f.Addr().Interface()) == nil
 	})
 	if !ok || skipSpace(b, end) != len(b) {
 		sv.SetZero()

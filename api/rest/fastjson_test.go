@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -95,5 +96,68 @@ func FuzzDecodeStructFast(f *testing.F) {
 		check(&queryRequest{}, &queryRequest{}, "queryRequest")
 		check(&createCollectionRequest{}, &createCollectionRequest{}, "createCollectionRequest")
 		check(&scrollRequest{}, &scrollRequest{}, "scrollRequest")
+	})
+}
+
+// slowUpsert is decodeUpsert through encoding/json only: the reference.
+func slowUpsert(body []byte) ([]any, error) {
+	var req upsertRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	if !isNull(req.Points) {
+		if !isNull(req.Batch) {
+			return nil, errBoth
+		}
+		return slowPointList(req.Points)
+	}
+	if isNull(req.Batch) {
+		return nil, errBoth
+	}
+	pts, err := parseBatch(req.Batch, "batch")
+	out := make([]any, len(pts))
+	for i := range pts {
+		out[i] = pts[i]
+	}
+	return out, err
+}
+
+var errBoth = fmt.Errorf("points and batch: exactly one")
+
+// FuzzDecodeUpsert checks the upsert body decoder, whose points list is
+// parsed in place in the same pass that finds it, against encoding/json:
+// whenever decodeUpsert succeeds on valid JSON, the reference gives the
+// same points; it never panics.
+func FuzzDecodeUpsert(f *testing.F) {
+	for _, s := range []string{
+		`{"points":[{"id":1,"vector":[1,2]},{"id":2,"vector":[3,4],"payload":{"a":1}}]}`,
+		`{"points":[]}`, `{"points":null,"batch":{"ids":[1],"vectors":[[1]]}}`, `{"points":[{"id":1,"vector":[1]}],"points":[{"id":2,"vector":[2]}]}`,
+		`{"points":[{"id":1,"vector":[1]}],"points":null}`, `{"Points":[{"id":1,"vector":[1]}]}`, `{"points":[{"id":1,"vector":[1],"vector":{"a":[2]}}]}`,
+		`{"points":[{"id":1,"vector":{"a":[2]},"vector":[1]}]}`, `{"points":[{"id":"550e8400-e29b-41d4-a716-446655440000","vector":[1.5e-3,-2]}],"update_mode":"upsert"}`,
+		`{"points":[{"id":1,"vector":[1,]}]}`, `{"points":[{"id":1,"vector":[[1]]}]}`, `{"points":[{"id":1,"vector":[]}]}`, `{"points":[1]}`,
+		`{"points":[{"id":1,"vector":[1]}] , "shard_key":null}`, ` {"points" : [ {"vector" : [ 1 , 2 ] , "id" : 3 } ] } `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, err := decodeUpsert(b, "")
+		if err != nil {
+			return // errors are worded by the encoding/json path itself
+		}
+		want, werr := slowUpsert(b)
+		if werr != nil {
+			t.Fatalf("%s: decodeUpsert accepted what the reference refuses: %v", b, werr)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d points, reference %d", b, len(got), len(want))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(any(got[i]), want[i]) {
+				t.Fatalf("%s: point %d: %#v, reference %#v", b, i, got[i], want[i])
+			}
+		}
 	})
 }

@@ -12,40 +12,44 @@ var comma = []byte{','}
 // trailing data), and the caller then decodes with encoding/json to report
 // precisely what is wrong.
 func parseFloatArray(b []byte) (v []float32, ok bool) {
-	i := skipSpace(b, 0)
-	if i == len(b) || b[i] != '[' {
+	// Size the slice once: one element per comma, plus one (bytes.Count
+	// is vectorised and costs little next to the parsing).
+	v, end, ok := parseFloatArrayAt(b, skipSpace(b, 0), bytes.Count(b, comma)+1)
+	if !ok || skipSpace(b, end) != len(b) {
 		return nil, false
+	}
+	return v, true
+}
+
+// parseFloatArrayAt is parseFloatArray for the array at b[i], which may be
+// followed by anything; it returns the offset just past the array. capHint
+// sizes the result (the vector's expected dimension).
+func parseFloatArrayAt(b []byte, i, capHint int) (v []float32, end int, ok bool) {
+	if i >= len(b) || b[i] != '[' {
+		return nil, i, false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		if skipSpace(b, i+1) != len(b) {
-			return nil, false
-		}
-		return []float32{}, true
+		return []float32{}, i + 1, true
 	}
-	// Size the slice once: one element per comma, plus one (bytes.Count
-	// is vectorised and costs little next to the parsing).
-	v = make([]float32, 0, bytes.Count(b, comma)+1)
+	v = make([]float32, 0, max(capHint, 1))
 	for {
 		f, j, ok := parseNumber32(b, i)
 		if !ok {
-			return nil, false
+			return nil, j, false
 		}
 		v = append(v, f)
 		i = skipSpace(b, j)
 		if i == len(b) {
-			return nil, false
+			return nil, i, false
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
-			if skipSpace(b, i+1) != len(b) {
-				return nil, false
-			}
-			return v, true
+			return v, i + 1, true
 		default:
-			return nil, false
+			return nil, i, false
 		}
 	}
 }

@@ -66,7 +66,7 @@ type upsertRequest struct {
 	UpdateMode   *string         `json:"update_mode"`
 }
 
-// upsertFields are upsertRequest's keys, for fastFields.
+// upsertFields are upsertRequest's keys, for the fast path of parseUpsert.
 var upsertFields = []string{"points", "batch", "shard_key", "update_filter", "update_mode"}
 
 type pointJSON struct {
@@ -88,12 +88,48 @@ func (s *server) upsertPoints(r *http.Request) (any, error) {
 // parseUpsert decodes PointInsertOperations: {"points": [...]} or
 // {"batch": {ids, vectors, payloads}}.
 func parseUpsert(body json.RawMessage, path string) (writeOp, error) {
+	points, err := decodeUpsert(body, path)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, c *strata.Collection) error {
+		if len(points) == 0 {
+			return nil // Qdrant accepts an empty upsert
+		}
+		return c.Upsert(ctx, points)
+	}, nil
+}
+
+// decodeUpsert decodes the points of a PointInsertOperations body.
+func decodeUpsert(body json.RawMessage, path string) ([]strata.Point, error) {
 	var req upsertRequest
-	var f [5]json.RawMessage
-	if fastFields(body, upsertFields, f[:]) && isNull(f[4]) {
+	var (
+		f        [5]json.RawMessage
+		inPlace  []strata.Point // the points list, parsed while it was found
+		parsedOK bool
+	)
+	end, ok := eachField(body, 0, func(key []byte, vs int) (int, bool) {
+		n, ok := matchKey(key, upsertFields...)
+		if n == 0 && body[vs] == '[' {
+			pts, ve, ok := fastPointListAt(body, vs, joinPath(path, "points"))
+			inPlace, parsedOK, f[0] = pts, ok, body[vs:ve]
+			return ve, ok
+		}
+		ve := skipValue(body, vs)
+		if n >= 0 {
+			f[n] = body[vs:ve]
+			if n == 0 {
+				parsedOK = false
+			}
+		}
+		return ve, ok
+	})
+	if ok && skipSpace(body, end) == len(body) && isNull(f[4]) {
 		req = upsertRequest{Points: f[0], Batch: f[1], ShardKey: f[2], UpdateFilter: f[3]}
 	} else if err := unmarshalObject(body, &req, path); err != nil {
 		return nil, err
+	} else {
+		parsedOK = false
 	}
 	if err := checkNoShardKey(req.ShardKey, path); err != nil {
 		return nil, err
@@ -115,6 +151,8 @@ func parseUpsert(body json.RawMessage, path string) (writeOp, error) {
 	switch {
 	case !isNull(req.Points) && !isNull(req.Batch):
 		return nil, formatErr("%s: give either points or batch, not both", orBody(path))
+	case parsedOK:
+		points = inPlace
 	case !isNull(req.Points):
 		points, err = parsePointList(req.Points, joinPath(path, "points"))
 	case !isNull(req.Batch):
@@ -122,15 +160,7 @@ func parseUpsert(body json.RawMessage, path string) (writeOp, error) {
 	default:
 		return nil, formatErr("%s: missing field `points` or `batch`", orBody(path))
 	}
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, c *strata.Collection) error {
-		if len(points) == 0 {
-			return nil // Qdrant accepts an empty upsert
-		}
-		return c.Upsert(ctx, points)
-	}, nil
+	return points, err
 }
 
 func orBody(path string) string {
