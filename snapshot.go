@@ -22,6 +22,8 @@ package strata
 // checksum file written atomically, then renamed into place and the
 // directory fsynced; Open removes leftovers of an interrupted creation.
 // Deleting a collection leaves its snapshots alone, as in Qdrant.
+// Full-storage snapshots (every collection in one archive) are in
+// snapshot_full.go.
 
 import (
 	"archive/tar"
@@ -148,7 +150,12 @@ func checkSnapshotName(collection, name string) error {
 	return nil
 }
 
+// snapshotNotFound is the error for a missing snapshot; collection is ""
+// for a full snapshot.
 func snapshotNotFound(collection, name string) error {
+	if collection == "" {
+		return base.NotFoundf("full snapshot %q", name)
+	}
 	return base.NotFoundf("snapshot %q of collection %q", name, collection)
 }
 
@@ -167,18 +174,34 @@ func (c *Collection) CreateSnapshot(ctx context.Context) (SnapshotInfo, error) {
 		return SnapshotInfo{}, err
 	}
 	defer done()
+	hdr, files, release, err := c.snapshotParts(ctx)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	defer release()
+	return c.db.writeSnapshot(ctx, c.name, hdr, files)
+}
+
+// snapshotParts takes the collection's snapshot (a checkpoint round) and
+// returns the archive's header and files, each file hashed; release closes
+// the files. The caller holds a snapshot operation (beginSnapshotOp).
+func (c *Collection) snapshotParts(ctx context.Context) (_ *snapshotHeader, _ []archiveFile, release func(), err error) {
 	cfg := c.Config()
 	cfgBytes := encodeConfig(&cfg)
 	snap, err := c.eng.Snapshot()
 	if err != nil {
 		if errors.Is(err, base.ErrClosed) {
 			if cerr := c.check(ctx); cerr != nil {
-				return SnapshotInfo{}, cerr
+				return nil, nil, nil, cerr
 			}
 		}
-		return SnapshotInfo{}, fmt.Errorf("strata: snapshot of %q: %w", c.name, err)
+		return nil, nil, nil, fmt.Errorf("strata: snapshot of %q: %w", c.name, err)
 	}
-	defer snap.Close()
+	defer func() {
+		if err != nil {
+			_ = snap.Close()
+		}
+	}()
 
 	files := []archiveFile{{name: "config.json", size: int64(len(cfgBytes)), open: func() io.Reader { return bytes.NewReader(cfgBytes) }}}
 	for i := range snap.Files {
@@ -196,12 +219,12 @@ func (c *Collection) CreateSnapshot(ctx context.Context) (SnapshotInfo, error) {
 	for i := range files {
 		sum, err := hashReader(ctx, files[i].open(), files[i].size)
 		if err != nil {
-			return SnapshotInfo{}, fmt.Errorf("strata: snapshot of %q: %s: %w", c.name, files[i].name, err)
+			return nil, nil, nil, fmt.Errorf("strata: snapshot of %q: %s: %w", c.name, files[i].name, err)
 		}
 		files[i].sha256 = sum
 		hdr.Files = append(hdr.Files, snapshotFileEntry{Name: files[i].name, Size: files[i].size, SHA256: sum})
 	}
-	return c.db.writeSnapshot(ctx, c.name, &hdr, files)
+	return &hdr, files, func() { _ = snap.Close() }, nil
 }
 
 // archiveFile is a file to put in an archive.
@@ -275,20 +298,55 @@ func randomSuffix() string {
 }
 
 // writeSnapshot writes the archive of files under hdr to the collection's
-// snapshot directory: temporary name, fsync, checksum file, rename,
-// directory fsync.
-func (db *DB) writeSnapshot(ctx context.Context, coll string, hdr *snapshotHeader, files []archiveFile) (info SnapshotInfo, err error) {
-	dir := db.snapshotDir(coll)
-	if err := vfs.MkdirAllSync(db.fs, dir, 0o755); err != nil {
+// snapshot directory.
+func (db *DB) writeSnapshot(ctx context.Context, coll string, hdr *snapshotHeader, files []archiveFile) (SnapshotInfo, error) {
+	name := fmt.Sprintf("%s-%s-%s%s", snapshotPrefix(coll), hdr.Created.Format("2006-01-02-15-04-05"), randomSuffix(), SnapshotExt)
+	info, err := db.storeSnapshot(ctx, db.snapshotDir(coll), name, func(w io.Writer) error {
+		return writeCompressed(w, zstd.SpeedDefault, func(zw io.Writer) error {
+			return writeArchive(ctx, zw, snapshotHeaderName, hdr, hdr.Created, files)
+		})
+	})
+	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("strata: snapshot of %q: %w", coll, err)
 	}
-	name := fmt.Sprintf("%s-%s-%s%s", snapshotPrefix(coll), hdr.Created.Format("2006-01-02-15-04-05"), randomSuffix(), SnapshotExt)
+	info.Collection = coll
+	return info, nil
+}
+
+// writeCompressed runs write on a zstd stream (at level) to w.
+func writeCompressed(w io.Writer, level zstd.EncoderLevel, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	zw, err := zstd.NewWriter(bw, zstd.WithEncoderLevel(level))
+	if err != nil {
+		return err
+	}
+	if err := write(zw); err != nil {
+		zw.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// storeSnapshot stores the snapshot file name in dir, its contents written
+// by write: under a hidden temporary name, fsynced, its checksum file
+// written atomically, renamed into place, the directory fsynced. On any
+// error nothing is left behind. The returned info has no Collection.
+func (db *DB) storeSnapshot(ctx context.Context, dir, name string, write func(io.Writer) error) (info SnapshotInfo, err error) {
+	if err := ctx.Err(); err != nil {
+		return SnapshotInfo{}, err
+	}
+	if err := vfs.MkdirAllSync(db.fs, dir, 0o755); err != nil {
+		return SnapshotInfo{}, err
+	}
 	final := path.Join(dir, name)
 	sumFile := final + checksumExt
 	tmp := path.Join(dir, "."+name+".tmp")
 	f, err := db.fs.Create(tmp)
 	if err != nil {
-		return SnapshotInfo{}, fmt.Errorf("strata: snapshot of %q: %w", coll, err)
+		return SnapshotInfo{}, err
 	}
 	renamed := false
 	defer func() {
@@ -304,24 +362,11 @@ func (db *DB) writeSnapshot(ctx context.Context, coll string, hdr *snapshotHeade
 			_ = db.fs.Remove(tmp)
 		}
 		_ = db.fs.Remove(sumFile)
-		err = fmt.Errorf("strata: snapshot of %q: %w", coll, err)
 	}()
 
 	whole := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, whole)}
-	bw := bufio.NewWriterSize(cw, 1<<20)
-	zw, err := zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedDefault))
-	if err != nil {
-		return SnapshotInfo{}, err
-	}
-	if err := writeArchive(ctx, zw, hdr, files); err != nil {
-		zw.Close()
-		return SnapshotInfo{}, err
-	}
-	if err := zw.Close(); err != nil {
-		return SnapshotInfo{}, err
-	}
-	if err := bw.Flush(); err != nil {
+	if err := write(cw); err != nil {
 		return SnapshotInfo{}, err
 	}
 	if err := f.Sync(); err != nil {
@@ -347,21 +392,22 @@ func (db *DB) writeSnapshot(ctx context.Context, coll string, hdr *snapshotHeade
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
-	return SnapshotInfo{Name: name, Collection: coll, CreationTime: fi.ModTime().UTC(), Size: cw.n, Checksum: sum}, nil
+	return SnapshotInfo{Name: name, CreationTime: fi.ModTime().UTC(), Size: cw.n, Checksum: sum}, nil
 }
 
-// writeArchive writes the tar stream: the header, then files, each checked
-// against the hash of the first pass while it is copied.
-func writeArchive(ctx context.Context, w io.Writer, hdr *snapshotHeader, files []archiveFile) error {
+// writeArchive writes the tar stream: the header hdr (JSON) as the entry
+// hdrName, then files, each checked against the hash of the first pass
+// while it is copied.
+func writeArchive(ctx context.Context, w io.Writer, hdrName string, hdr any, created time.Time, files []archiveFile) error {
 	tw := tar.NewWriter(w)
 	hb, err := json.MarshalIndent(hdr, "", "  ")
 	if err != nil {
 		return err
 	}
 	entry := func(name string, size int64) error {
-		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: hdr.Created, Format: tar.FormatPAX})
+		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: created, Format: tar.FormatPAX})
 	}
-	if err := entry(snapshotHeaderName, int64(len(hb))); err != nil {
+	if err := entry(hdrName, int64(len(hb))); err != nil {
 		return err
 	}
 	if _, err := tw.Write(hb); err != nil {
@@ -402,20 +448,29 @@ func (db *DB) ListSnapshots(ctx context.Context, collection string) ([]SnapshotI
 		return nil, err
 	}
 	defer done()
-	dir := db.snapshotDir(collection)
+	out, err := db.listSnapshotsIn(ctx, db.snapshotDir(collection), collection)
+	if err != nil {
+		return nil, fmt.Errorf("strata: list snapshots of %q: %w", collection, err)
+	}
+	return out, nil
+}
+
+// listSnapshotsIn lists the snapshot files in dir (those of collection,
+// or full snapshots if collection is ""), oldest first (ties by name).
+func (db *DB) listSnapshotsIn(ctx context.Context, dir, collection string) ([]SnapshotInfo, error) {
 	names, err := db.fs.List(dir)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return []SnapshotInfo{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("strata: list snapshots of %q: %w", collection, err)
+		return nil, err
 	}
 	out := []SnapshotInfo{}
 	for _, name := range names {
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, SnapshotExt) {
 			continue
 		}
-		info, err := db.snapshotInfo(ctx, collection, name)
+		info, err := db.snapshotInfo(ctx, dir, collection, name)
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted meanwhile
 		}
@@ -447,16 +502,20 @@ func (db *DB) beginSnapshotOp() (func(), error) {
 	return db.snapMu.RUnlock, nil
 }
 
-// snapshotInfo describes one stored snapshot; the checksum comes from its
-// checksum file, or is computed if that is missing or unreadable.
-func (db *DB) snapshotInfo(ctx context.Context, collection, name string) (SnapshotInfo, error) {
-	p := path.Join(db.snapshotDir(collection), name)
+// snapshotInfo describes one stored snapshot, the file name in dir; the
+// checksum comes from its checksum file, or is computed if that is missing
+// or unreadable.
+func (db *DB) snapshotInfo(ctx context.Context, dir, collection, name string) (SnapshotInfo, error) {
+	p := path.Join(dir, name)
 	fi, err := db.fs.Stat(p)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return SnapshotInfo{}, snapshotNotFound(collection, name)
 	}
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("strata: snapshot %q: %w", name, err)
+	}
+	if fi.IsDir() {
+		return SnapshotInfo{}, snapshotNotFound(collection, name)
 	}
 	info := SnapshotInfo{Name: name, Collection: collection, CreationTime: fi.ModTime().UTC(), Size: fi.Size()}
 	if b, err := vfs.ReadFile(db.fs, p+checksumExt); err == nil && isSHA256Hex(strings.TrimSpace(string(b))) {
@@ -503,8 +562,16 @@ func (db *DB) DeleteSnapshot(ctx context.Context, collection, name string) error
 		return err
 	}
 	defer done()
-	dir := db.snapshotDir(collection)
+	return db.deleteSnapshotIn(db.snapshotDir(collection), collection, name)
+}
+
+// deleteSnapshotIn deletes the snapshot file name in dir and its checksum
+// file.
+func (db *DB) deleteSnapshotIn(dir, collection, name string) error {
 	p := path.Join(dir, name)
+	if fi, err := db.fs.Stat(p); err == nil && fi.IsDir() {
+		return snapshotNotFound(collection, name)
+	}
 	if err := db.fs.Remove(p); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return snapshotNotFound(collection, name)
@@ -551,7 +618,12 @@ func (db *DB) OpenSnapshot(ctx context.Context, collection, name string) (*Snaps
 		return nil, err
 	}
 	defer done()
-	p := path.Join(db.snapshotDir(collection), name)
+	return db.openSnapshotIn(db.snapshotDir(collection), collection, name)
+}
+
+// openSnapshotIn opens the snapshot file name in dir.
+func (db *DB) openSnapshotIn(dir, collection, name string) (*SnapshotReader, error) {
+	p := path.Join(dir, name)
 	f, err := db.fs.Open(p)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, snapshotNotFound(collection, name)
@@ -563,6 +635,10 @@ func (db *DB) OpenSnapshot(ctx context.Context, collection, name string) (*Snaps
 	if err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("strata: open snapshot %q: %w", name, err)
+	}
+	if fi.IsDir() {
+		_ = f.Close()
+		return nil, snapshotNotFound(collection, name)
 	}
 	info := SnapshotInfo{Name: name, Collection: collection, CreationTime: fi.ModTime().UTC(), Size: fi.Size()}
 	if b, err := vfs.ReadFile(db.fs, p+checksumExt); err == nil && isSHA256Hex(strings.TrimSpace(string(b))) {
@@ -614,40 +690,60 @@ func (db *DB) RecoverSnapshot(ctx context.Context, coll string, r io.Reader, opt
 		return nil, err
 	}
 	defer done()
-	root := path.Join(db.dir, collectionsDir)
-	// Under collections/ with a hidden name: Open removes it after a crash.
-	work := path.Join(root, ".recover-"+randomSuffix()+randomSuffix())
-	if err := vfs.MkdirAllSync(db.fs, work, 0o755); err != nil {
-		return nil, fmt.Errorf("strata: recover %q: %w", coll, err)
+	work, dir, cfg, err := db.prepareRecovery(ctx, coll, r, want)
+	if err != nil {
+		return nil, err
 	}
 	defer func() { _ = db.fs.RemoveAll(work) }()
+	return db.swapIn(coll, cfg, dir)
+}
+
+// prepareRecovery does the steps of RecoverSnapshot that change nothing:
+// the archive read from r is copied to a temporary directory work (checked
+// against want, if not ""), extracted into dir (under work) and verified,
+// and the collection opened there in full. The caller holds a snapshot
+// operation, then swaps dir in (swapIn) or not, and removes work. On error
+// nothing is left behind.
+func (db *DB) prepareRecovery(ctx context.Context, coll string, r io.Reader, want string) (work, dir string, cfg *CollectionConfig, err error) {
+	root := path.Join(db.dir, collectionsDir)
+	// Under collections/ with a hidden name: Open removes it after a crash.
+	tmp := path.Join(root, ".recover-"+randomSuffix()+randomSuffix())
+	if err := vfs.MkdirAllSync(db.fs, tmp, 0o755); err != nil {
+		return "", "", nil, fmt.Errorf("strata: recover %q: %w", coll, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = db.fs.RemoveAll(tmp)
+		}
+	}()
+	work = tmp
 
 	// 1. Copy the archive to a temporary file, hashing it.
 	spool := path.Join(work, "snapshot")
 	got, err := db.spool(ctx, spool, r)
 	if err != nil {
-		return nil, fmt.Errorf("strata: recover %q: %w", coll, err)
+		return "", "", nil, fmt.Errorf("strata: recover %q: %w", coll, err)
 	}
 	if want != "" && got != want {
-		return nil, base.InvalidArgumentf("snapshot checksum mismatch: expected %s, but the snapshot's SHA-256 is %s", want, got)
+		return "", "", nil, base.InvalidArgumentf("snapshot checksum mismatch: expected %s, but the snapshot's SHA-256 is %s", want, got)
 	}
 
 	// 2. Extract and verify every file against the header.
-	dir := path.Join(work, "collection")
+	dir = path.Join(work, "collection")
 	hdr, err := db.extractSnapshot(ctx, spool, dir)
 	if err != nil {
-		return nil, err
+		return "", "", nil, err
 	}
 	_ = db.fs.Remove(spool) // not needed any more: free its space now
 
 	// 3. Open the collection there in full.
 	b, err := vfs.ReadFile(db.fs, path.Join(dir, "config.json"))
 	if err != nil {
-		return nil, fmt.Errorf("strata: recover %q: %w", coll, err)
+		return "", "", nil, fmt.Errorf("strata: recover %q: %w", coll, err)
 	}
-	cfg, err := decodeConfig(b)
+	cfg, err = decodeConfig(b)
 	if err != nil {
-		return nil, base.InvalidArgumentf("snapshot: %v", err)
+		return "", "", nil, base.InvalidArgumentf("snapshot: %v", err)
 	}
 	res, err := collection.Verify(db.fs, dir, cfg.schema(), db.engineOptions(coll, cfg, true))
 	if err != nil {
@@ -656,20 +752,19 @@ func (db *DB) RecoverSnapshot(ctx context.Context, coll string, r io.Reader, opt
 		// unless the disk failed.
 		var pe *iofs.PathError
 		if errors.As(err, &pe) && !errors.Is(err, iofs.ErrNotExist) && !errors.Is(err, ErrCorruption) {
-			return nil, fmt.Errorf("strata: recover %q: %w", coll, err)
+			return "", "", nil, fmt.Errorf("strata: recover %q: %w", coll, err)
 		}
-		return nil, base.InvalidArgumentf("snapshot: the collection does not open: %v", err)
+		return "", "", nil, base.InvalidArgumentf("snapshot: the collection does not open: %v", err)
 	}
 	if res.Checkpoint != hdr.Checkpoint || res.Points != hdr.Points {
-		return nil, base.InvalidArgumentf("snapshot: the collection opens at checkpoint %d with %d points, but the header says checkpoint %d with %d points",
+		return "", "", nil, base.InvalidArgumentf("snapshot: the collection opens at checkpoint %d with %d points, but the header says checkpoint %d with %d points",
 			res.Checkpoint, res.Points, hdr.Checkpoint, hdr.Points)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return "", "", nil, err
 	}
 
-	// 4. Swap it in.
-	return db.swapIn(coll, cfg, dir)
+	return work, dir, cfg, nil
 }
 
 // spool copies r to the file name, returning its hex SHA-256.
@@ -966,7 +1061,9 @@ func (db *DB) finishSnapshotSwaps(root string, names []string) ([]string, error)
 }
 
 // removeSnapshotLeftovers removes what an interrupted snapshot creation
-// left: hidden temporary files and checksum files without their snapshot.
+// left: hidden temporary files (and the temporary directories of full
+// snapshots) and checksum files without their snapshot, in every
+// collection's snapshot directory and in the full snapshots' (fullDir).
 func (db *DB) removeSnapshotLeftovers() error {
 	root := db.SnapshotsDir()
 	colls, err := db.fs.List(root)
@@ -987,7 +1084,7 @@ func (db *DB) removeSnapshotLeftovers() error {
 			if !strings.HasPrefix(n, ".") && !strings.HasSuffix(n, ".tmp") && (!isSum || slices.Contains(names, snap)) {
 				continue
 			}
-			if err := db.fs.Remove(path.Join(dir, n)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			if err := db.fs.RemoveAll(path.Join(dir, n)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 				return fmt.Errorf("strata: open: remove snapshot leftover %s: %w", n, err)
 			}
 		}

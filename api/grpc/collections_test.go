@@ -132,8 +132,6 @@ func TestHealthAndUnimplemented(t *testing.T) {
 
 	_, err = e.client.ListSnapshots(c, "x")
 	wantCode(t, err, codes.NotFound, "Collection `x` doesn't exist!")
-	_, err = e.client.CreateFullSnapshot(c)
-	wantCode(t, err, codes.Unimplemented, "full storage snapshots are not supported by Strata")
 	_, err = e.client.GetPointsClient().Discover(c, &qdrant.DiscoverPoints{CollectionName: "x"})
 	wantCode(t, err, codes.Unimplemented)
 }

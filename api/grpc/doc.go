@@ -38,10 +38,9 @@
 //     QueryGroups, Recommend, RecommendBatch, RecommendGroups, UpdateBatch.
 //     Discover, DiscoverBatch, Facet and the distance matrices are
 //     Unimplemented.
-//   - qdrant.Snapshots: Create, List, Delete of collection snapshots
-//     (download, upload and recovery are REST's: gRPC has no such calls).
-//     The full-storage calls (CreateFull, ListFull, DeleteFull) are
-//     Unimplemented.
+//   - qdrant.Snapshots: Create, List, Delete of collection snapshots and
+//     CreateFull, ListFull, DeleteFull of full-storage snapshots (download,
+//     upload and recovery are REST's: gRPC has no such calls).
 //   - grpc.health.v1.Health: SERVING for "" and each Qdrant service.
 //
 // # Status codes

@@ -5,23 +5,19 @@ import (
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/strata-db/strata"
 )
 
-// snapshotsService serves Qdrant's Snapshots service: collection snapshots
-// are created, listed and deleted through the root package (downloading,
-// uploading and recovering them is REST's: gRPC has no such calls).
-// Full-storage snapshots are Unimplemented.
+// snapshotsService serves Qdrant's Snapshots service: collection and
+// full-storage snapshots are created, listed and deleted through the root
+// package (downloading, uploading and recovering them is REST's: gRPC has
+// no such calls).
 type snapshotsService struct {
 	qdrant.UnimplementedSnapshotsServer
 	s *server
 }
-
-var errFullSnapshots = status.Error(codes.Unimplemented, "full storage snapshots are not supported by Strata; snapshot each collection instead")
 
 func describeSnapshot(info strata.SnapshotInfo) *qdrant.SnapshotDescription {
 	d := &qdrant.SnapshotDescription{
@@ -61,12 +57,16 @@ func (ss *snapshotsService) List(ctx context.Context, req *qdrant.ListSnapshotsR
 	if err != nil {
 		return nil, err
 	}
+	return listResponse(infos, start), nil
+}
+
+func listResponse(infos []strata.SnapshotInfo, start time.Time) *qdrant.ListSnapshotsResponse {
 	out := &qdrant.ListSnapshotsResponse{SnapshotDescriptions: make([]*qdrant.SnapshotDescription, len(infos))}
 	for i, info := range infos {
 		out.SnapshotDescriptions[i] = describeSnapshot(info)
 	}
 	out.Time = time.Since(start).Seconds()
-	return out, nil
+	return out
 }
 
 // Delete deletes a snapshot of the collection; the collection itself need
@@ -82,14 +82,35 @@ func (ss *snapshotsService) Delete(ctx context.Context, req *qdrant.DeleteSnapsh
 	return &qdrant.DeleteSnapshotResponse{Time: time.Since(start).Seconds()}, nil
 }
 
-func (*snapshotsService) CreateFull(context.Context, *qdrant.CreateFullSnapshotRequest) (*qdrant.CreateSnapshotResponse, error) {
-	return nil, errFullSnapshots
+// CreateFull writes a snapshot of every collection into one archive (each
+// collection consistent at its own checkpoint) and describes it.
+func (ss *snapshotsService) CreateFull(ctx context.Context, _ *qdrant.CreateFullSnapshotRequest) (*qdrant.CreateSnapshotResponse, error) {
+	start := time.Now()
+	info, err := ss.s.db.CreateFullSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.CreateSnapshotResponse{SnapshotDescription: describeSnapshot(info), Time: time.Since(start).Seconds()}, nil
 }
 
-func (*snapshotsService) ListFull(context.Context, *qdrant.ListFullSnapshotsRequest) (*qdrant.ListSnapshotsResponse, error) {
-	return nil, errFullSnapshots
+// ListFull describes the full snapshots, oldest first.
+func (ss *snapshotsService) ListFull(ctx context.Context, _ *qdrant.ListFullSnapshotsRequest) (*qdrant.ListSnapshotsResponse, error) {
+	start := time.Now()
+	infos, err := ss.s.db.ListFullSnapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return listResponse(infos, start), nil
 }
 
-func (*snapshotsService) DeleteFull(context.Context, *qdrant.DeleteFullSnapshotRequest) (*qdrant.DeleteSnapshotResponse, error) {
-	return nil, errFullSnapshots
+// DeleteFull deletes a full snapshot (never a collection's).
+func (ss *snapshotsService) DeleteFull(ctx context.Context, req *qdrant.DeleteFullSnapshotRequest) (*qdrant.DeleteSnapshotResponse, error) {
+	start := time.Now()
+	if req.GetSnapshotName() == "" {
+		return nil, formatErr("snapshot_name: missing")
+	}
+	if err := ss.s.db.DeleteFullSnapshot(ctx, req.GetSnapshotName()); err != nil {
+		return nil, err
+	}
+	return &qdrant.DeleteSnapshotResponse{Time: time.Since(start).Seconds()}, nil
 }

@@ -1,7 +1,7 @@
 package rest
 
-// Collection snapshots: Qdrant's /collections/{collection_name}/snapshots
-// endpoints over strata's snapshot API.
+// Snapshots: Qdrant's /collections/{collection_name}/snapshots and
+// full-storage /snapshots endpoints over strata's snapshot API.
 //
 //	POST   /collections/{name}/snapshots                  create (?wait=, default true)
 //	GET    /collections/{name}/snapshots                  list, oldest first
@@ -10,10 +10,17 @@ package rest
 //	PUT    /collections/{name}/snapshots/recover          recover from {location, priority, checksum, api_key}
 //	POST   /collections/{name}/snapshots/upload           recover from a multipart upload (field "snapshot";
 //	                                                      ?wait=, ?priority=, ?checksum=)
+//	POST   /snapshots                                     create a full snapshot (every collection; ?wait=)
+//	GET    /snapshots                                     list full snapshots, oldest first
+//	GET    /snapshots/{snapshot_name}                     download a full snapshot
+//	DELETE /snapshots/{snapshot_name}                     delete a full snapshot (?wait=)
 //
 // With wait=false the work goes on in the background and the answer is
 // 202 {"status": "accepted", "time": ...}, as in Qdrant; its outcome is
-// logged. Full-storage snapshots (/snapshots) are not supported (400).
+// logged. Creating, downloading and deleting need the read-write key,
+// listing and downloading the read key. A full snapshot is recovered only
+// through the library (strata.DB.RecoverFullSnapshot), as Qdrant recovers
+// one only at start-up.
 
 import (
 	"context"
@@ -76,13 +83,10 @@ func (s *server) snapshotRoutes(mux *http.ServeMux) {
 	s.streamRoute(mux, "PUT /collections/{name}/snapshots/recover", write, body, enveloped(s.recoverSnapshot))
 	s.streamRoute(mux, "POST /collections/{name}/snapshots/upload", write, s.opts.MaxSnapshotBytes, s.uploadSnapshot)
 
-	full := func(*http.Request) (any, error) {
-		return nil, unsupported("full storage snapshots (/snapshots; snapshot each collection instead)")
-	}
-	s.route(mux, "GET /snapshots", read, full)
-	s.route(mux, "POST /snapshots", write, full)
-	s.route(mux, "GET /snapshots/{snapshot_name}", read, full)
-	s.route(mux, "DELETE /snapshots/{snapshot_name}", write, full)
+	s.streamRoute(mux, "POST /snapshots", write, body, enveloped(s.createFullSnapshot))
+	s.route(mux, "GET /snapshots", read, s.listFullSnapshots)
+	s.streamRoute(mux, "GET /snapshots/{snapshot_name}", read, body, s.downloadFullSnapshot)
+	s.streamRoute(mux, "DELETE /snapshots/{snapshot_name}", write, body, enveloped(s.deleteFullSnapshot))
 }
 
 // streamHandler answers a request itself (returning nil, nil) or returns
@@ -215,11 +219,15 @@ func (s *server) listSnapshots(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return describeSnapshots(infos), nil
+}
+
+func describeSnapshots(infos []strata.SnapshotInfo) []snapshotDescription {
 	out := make([]snapshotDescription, len(infos))
 	for i, info := range infos {
 		out[i] = describeSnapshot(info)
 	}
-	return out, nil
+	return out
 }
 
 // snapshotName returns the validated names of the request's path.
@@ -272,8 +280,15 @@ func (s *server) downloadSnapshot(w http.ResponseWriter, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
+	serveSnapshot(w, r, rd)
+	return nil, nil
+}
+
+// serveSnapshot streams the snapshot rd and closes it.
+func serveSnapshot(w http.ResponseWriter, r *http.Request, rd *strata.SnapshotReader) {
 	defer rd.Close()
 	info := rd.Info()
+	name := info.Name
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
@@ -281,6 +296,78 @@ func (s *server) downloadSnapshot(w http.ResponseWriter, r *http.Request) (any, 
 		h.Set("ETag", strconv.Quote(info.Checksum))
 	}
 	http.ServeContent(w, r, "", info.CreationTime, rd)
+}
+
+// --- full-storage snapshots ---
+
+// createFullSnapshot snapshots every collection into one archive.
+func (s *server) createFullSnapshot(r *http.Request) (any, error) {
+	wait, err := snapshotWait(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.runSnapshotTask(r, wait, "create full snapshot", func(ctx context.Context) (any, error) {
+		info, err := s.db.CreateFullSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return describeSnapshot(info), nil
+	})
+}
+
+func (s *server) listFullSnapshots(r *http.Request) (any, error) {
+	infos, err := s.db.ListFullSnapshots(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return describeSnapshots(infos), nil
+}
+
+// fullSnapshotName returns the validated snapshot name of the request's
+// path.
+func fullSnapshotName(r *http.Request) (string, error) {
+	name := r.PathValue("snapshot_name")
+	if err := strata.ValidateSnapshotName(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func (s *server) deleteFullSnapshot(r *http.Request) (any, error) {
+	wait, err := snapshotWait(r)
+	if err != nil {
+		return nil, err
+	}
+	name, err := fullSnapshotName(r)
+	if err != nil {
+		return nil, err
+	}
+	if !wait {
+		// Check existence now so that a wrong name still gets 404.
+		rd, err := s.db.OpenFullSnapshot(r.Context(), name)
+		if err != nil {
+			return nil, err
+		}
+		_ = rd.Close()
+	}
+	return s.runSnapshotTask(r, wait, "delete full snapshot "+name, func(ctx context.Context) (any, error) {
+		if err := s.db.DeleteFullSnapshot(ctx, name); err != nil {
+			return nil, err
+		}
+		return true, nil
+	})
+}
+
+func (s *server) downloadFullSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
+	name, err := fullSnapshotName(r)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := s.db.OpenFullSnapshot(r.Context(), name)
+	if err != nil {
+		return nil, err
+	}
+	serveSnapshot(w, r, rd)
 	return nil, nil
 }
 

@@ -172,8 +172,6 @@ func TestSnapshotCreateListDownloadDelete(t *testing.T) {
 	e.fail("DELETE", "/collections/s/snapshots/a..b.snapshot", nil, 400, `contains ".."`)
 	e.fail("GET", "/collections/s/snapshots/a%2Fb", nil, 400, "path separator")
 	e.fail("POST", "/collections/s/snapshots?wait=maybe", nil, 400, "wait: expected true or false")
-	e.fail("POST", "/snapshots", nil, 400, "full storage snapshots")
-	e.fail("GET", "/snapshots", nil, 400, "not supported by Strata")
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -373,6 +371,133 @@ func TestSnapshotAuth(t *testing.T) {
 		t.Fatalf("recover from own URL without api_key: %d %s", r.status, r.body)
 	}
 	if res := e.ok("DELETE", "/collections/s/snapshots/"+name, nil); res != true {
+		t.Fatalf("delete with the read-write key: %v", res)
+	}
+}
+
+// downloadFull downloads a full snapshot.
+func (e *env) downloadFull(name string) []byte {
+	e.t.Helper()
+	resp := e.raw("GET", "/snapshots/"+url.PathEscape(name), "", nil)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("download: %d %s", resp.StatusCode, b)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		e.t.Fatalf("download content type %q", ct)
+	}
+	return b
+}
+
+// Full-storage snapshots: create, list, download, delete, wait=false, bad
+// names; collection snapshots are not touched.
+func TestFullSnapshots(t *testing.T) {
+	e := snapEnv(t, Options{})
+	e.create("t", map[string]any{"vectors": map[string]any{"size": 2, "distance": "Cosine"}})
+	e.write("PUT", "/collections/t/points", map[string]any{"points": []any{map[string]any{"id": 1, "vector": []float32{1, 0}}}})
+	coll := e.createSnap("s")
+
+	if list, _ := e.ok("GET", "/snapshots", nil).([]any); list == nil || len(list) != 0 {
+		t.Fatalf("empty list: %v", list)
+	}
+	d, _ := e.ok("POST", "/snapshots", nil).(map[string]any)
+	name, _ := d["name"].(string)
+	sum, _ := d["checksum"].(string)
+	size, _ := d["size"].(float64)
+	if !strings.HasPrefix(name, "full-") || !strings.HasSuffix(name, ".snapshot") || len(sum) != 64 || size <= 0 {
+		t.Fatalf("description: %v", d)
+	}
+	if ct, _ := d["creation_time"].(string); !creationTimeRE.MatchString(ct) {
+		t.Fatalf("creation_time %q", ct)
+	}
+	list, _ := e.ok("GET", "/snapshots", nil).([]any)
+	if len(list) != 1 {
+		t.Fatalf("list: %v", list)
+	}
+	jsonEqual(t, list[0], mustJSON(t, d))
+	b := e.downloadFull(name)
+	h := sha256.Sum256(b)
+	if hex.EncodeToString(h[:]) != sum || float64(len(b)) != size {
+		t.Fatalf("downloaded %d bytes with sha256 %x; description %v", len(b), h, d)
+	}
+	// The full snapshot is a collection snapshot's neither by name nor by
+	// content.
+	e.fail("GET", "/collections/s/snapshots/"+name, nil, 404, "Not found: snapshot")
+	e.fail("DELETE", "/snapshots/"+coll["name"].(string), nil, 404, "Not found: full snapshot")
+	if r := e.upload("/collections/x/snapshots/upload", "snapshot", b); r.status != 400 {
+		t.Fatalf("upload of a full snapshot as a collection's: %d %s", r.status, r.body)
+	}
+
+	// Unknown and bad names.
+	e.fail("GET", "/snapshots/nope.snapshot", nil, 404, `Not found: full snapshot "nope.snapshot"`)
+	e.fail("DELETE", "/snapshots/nope.snapshot", nil, 404, "Not found: full snapshot")
+	e.fail("DELETE", "/snapshots/nope.snapshot?wait=false", nil, 404, "Not found: full snapshot")
+	e.fail("DELETE", "/snapshots/..%2Fx", nil, 400, "path separator")
+	e.fail("GET", "/snapshots/a..b.snapshot", nil, 400, `contains ".."`)
+	e.fail("POST", "/snapshots?wait=maybe", nil, 400, "wait: expected true or false")
+
+	// wait=false creates in the background.
+	r := e.do("POST", "/snapshots?wait=false", nil)
+	if r.status != http.StatusAccepted || r.json["status"] != "accepted" {
+		t.Fatalf("create wait=false: %d %s", r.status, r.body)
+	}
+	eventually(t, "the second full snapshot", func() bool {
+		list, _ := e.ok("GET", "/snapshots", nil).([]any)
+		return len(list) == 2
+	})
+
+	if res := e.ok("DELETE", "/snapshots/"+name, nil); res != true {
+		t.Fatalf("delete: %v", res)
+	}
+	e.fail("GET", "/snapshots/"+name, nil, 404, "Not found: full snapshot")
+	list, _ = e.ok("GET", "/snapshots", nil).([]any)
+	if len(list) != 1 {
+		t.Fatalf("list after delete: %v", list)
+	}
+	other := list[0].(map[string]any)["name"].(string)
+	if r := e.do("DELETE", "/snapshots/"+other+"?wait=false", nil); r.status != http.StatusAccepted {
+		t.Fatalf("delete wait=false: %d %s", r.status, r.body)
+	}
+	eventually(t, "the deletion", func() bool {
+		list, _ := e.ok("GET", "/snapshots", nil).([]any)
+		return len(list) == 0
+	})
+	// The collection snapshot is still there.
+	if l, _ := e.ok("GET", "/collections/s/snapshots", nil).([]any); len(l) != 1 {
+		t.Fatalf("collection snapshots: %v", l)
+	}
+}
+
+// The read key may list and download full snapshots, not create or delete
+// them; no key gets 401.
+func TestFullSnapshotAuth(t *testing.T) {
+	e := newEnv(t, Options{APIKey: "rw", ReadOnlyAPIKey: "ro"})
+	e.header.Set("api-key", "rw")
+	e.create("s", map[string]any{"vectors": map[string]any{"size": 2, "distance": "Dot"}})
+	name := e.ok("POST", "/snapshots", nil).(map[string]any)["name"].(string)
+
+	e.header.Set("api-key", "ro")
+	if list, _ := e.ok("GET", "/snapshots", nil).([]any); len(list) != 1 {
+		t.Fatalf("read-only list: %v", list)
+	}
+	e.downloadFull(name)
+	e.fail("POST", "/snapshots", nil, 403, "Write access denied")
+	e.fail("DELETE", "/snapshots/"+name, nil, 403, "Write access denied")
+	e.header.Del("api-key")
+	e.fail("GET", "/snapshots", nil, 401, "Must provide an API key")
+	e.fail("POST", "/snapshots", nil, 401, "Must provide an API key")
+	if resp := e.raw("GET", "/snapshots/"+name, "", nil); resp.StatusCode != 401 {
+		resp.Body.Close()
+		t.Fatalf("download without a key: %d", resp.StatusCode)
+	} else {
+		resp.Body.Close()
+	}
+	e.header.Set("api-key", "rw")
+	if list, _ := e.ok("GET", "/snapshots", nil).([]any); len(list) != 1 {
+		t.Fatalf("list after refused writes: %v", list)
+	}
+	if res := e.ok("DELETE", "/snapshots/"+name, nil); res != true {
 		t.Fatalf("delete with the read-write key: %v", res)
 	}
 }

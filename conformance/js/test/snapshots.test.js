@@ -163,3 +163,51 @@ describe('collection snapshots', () => {
     await expectStatus(c.deleteSnapshot(name, 'nope.snapshot'), 404, /snapshot/);
   });
 });
+
+// Full-storage snapshots: one archive of every collection, through
+// QdrantClient's createFullSnapshot, listFullSnapshots, deleteFullSnapshot
+// (raw HTTP for the download, which the client has no method for).
+describe('full storage snapshots', () => {
+  let name;
+  before(async () => {
+    name = await createCollection(c, 'fullsnap', { vectors: { size: 2, distance: 'Dot' } });
+    await c.upsert(name, { wait: true, points: [{ id: 1, vector: [1, 0] }, { id: 2, vector: [0, 1] }] });
+  });
+
+  test('create, list, download, delete', async () => {
+    const collSnap = await c.createSnapshot(name);
+    const snap = await c.createFullSnapshot();
+    assert.ok(snap.name.startsWith('full-') && snap.name.endsWith('.snapshot'), snap.name);
+    assert.match(snap.creation_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    assert.match(snap.checksum, /^[0-9a-f]{64}$/);
+    assert.ok(snap.size > 0);
+    const list = await c.listFullSnapshots();
+    assert.deepEqual(list.find((s) => s.name === snap.name), snap);
+    // Full and collection snapshots are listed apart.
+    assert.ok(!list.some((s) => s.name === collSnap.name));
+    assert.ok(!(await c.listSnapshots(name)).some((s) => s.name === snap.name));
+
+    const res = await fetch(`${url}/snapshots/${encodeURIComponent(snap.name)}`, { headers: headers() });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(bytes.length, snap.size);
+    assert.equal(sha256(bytes), snap.checksum);
+
+    assert.equal(await c.deleteFullSnapshot(snap.name), true);
+    assert.ok(!(await c.listFullSnapshots()).some((s) => s.name === snap.name));
+    await expectStatus(c.deleteFullSnapshot(snap.name), 404, /full snapshot/);
+    // Deleting a full snapshot leaves the collection's alone, and the
+    // full snapshot API does not delete a collection snapshot.
+    await expectStatus(c.deleteFullSnapshot(collSnap.name), 404, /full snapshot/);
+    assert.ok((await c.listSnapshots(name)).some((s) => s.name === collSnap.name));
+    assert.equal(await c.deleteSnapshot(name, collSnap.name), true);
+  });
+
+  test('unknown and bad names', async () => {
+    await expectStatus(c.deleteFullSnapshot('nope.snapshot'), 404, /full snapshot/);
+    await expectStatus(c.deleteFullSnapshot('..%2Fx'), 400, /path separator|\.\./);
+    const res = await fetch(`${url}/snapshots/nope.snapshot`, { headers: headers() });
+    assert.equal(res.status, 404);
+  });
+});
