@@ -38,6 +38,14 @@ type config struct {
 	ShutdownTimeout time.Duration // --shutdown-timeout
 	RequestTimeout  time.Duration // --request-timeout
 
+	// Start-up recovery, as Qdrant's flags of the same names: a full
+	// snapshot (--storage-snapshot) and collection snapshots
+	// (--snapshot PATH:COLLECTION, repeatable) recovered before serving;
+	// existing collections are replaced only with --force-snapshot.
+	StorageSnapshot string
+	Snapshots       []snapshotArg
+	ForceSnapshot   bool
+
 	// grpcPortSet reports that service.grpc_port was configured.
 	grpcPortSet bool
 	// ignored lists the keys of the file and the environment that Strata
@@ -248,6 +256,20 @@ func loadConfig(args, environ []string, stderr io.Writer) (config, error) {
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
 	shutdown := fs.Duration("shutdown-timeout", d.ShutdownTimeout, "how long in-flight requests may run after SIGINT/SIGTERM")
 	reqTimeout := fs.Duration("request-timeout", 0, "bound on every request (0: none; a request's ?timeout= can shorten it)")
+	fs.StringVar(&c.StorageSnapshot, "storage-snapshot", "", "recover every collection of this full snapshot file before serving")
+	fs.Func("snapshot", "`PATH:COLLECTION`: recover this collection snapshot file into COLLECTION before serving (repeatable)", func(v string) error {
+		i := strings.LastIndexByte(v, ':') // a path may hold a colon, a name rarely does
+		if i < 0 {
+			return fmt.Errorf("expected PATH:COLLECTION, got %q", v)
+		}
+		path, name := v[:i], v[i+1:]
+		if path == "" || name == "" {
+			return fmt.Errorf("expected PATH:COLLECTION, got %q", v)
+		}
+		c.Snapshots = append(c.Snapshots, snapshotArg{path: path, collection: name})
+		return nil
+	})
+	fs.BoolVar(&c.ForceSnapshot, "force-snapshot", false, "let --storage-snapshot and --snapshot replace existing collections")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -285,6 +307,11 @@ func loadConfig(args, environ []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	return c, c.validate()
+}
+
+// snapshotArg is one --snapshot PATH:COLLECTION.
+type snapshotArg struct {
+	path, collection string
 }
 
 func (c *config) validate() error {

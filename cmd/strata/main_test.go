@@ -487,3 +487,68 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("exit code %d", got)
 	}
 }
+
+// TestStartupRecovery: --storage-snapshot and --snapshot recover before
+// serving, as Qdrant's flags do; existing collections are replaced only
+// with --force-snapshot, and a refusal stops the server with a clear error
+// before it serves anything.
+func TestStartupRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	src := filepath.Join(t.TempDir(), "src")
+	p := start(t, bin, "--data-dir", src, "--http-port", "0")
+	c := &client{t: t, base: "http://" + p.logs.addr(t), http: &http.Client{Timeout: 30 * time.Second}}
+	c.ok("PUT", "/collections/docs", `{"vectors": {"size": 2, "distance": "Dot"}}`)
+	c.ok("PUT", "/collections/docs/points?wait=true", `{"points": [
+		{"id": 1, "vector": [1, 0], "payload": {"k": "a"}}, {"id": 2, "vector": [0, 1]}, {"id": 3, "vector": [1, 1]}]}`)
+	full := c.ok("POST", "/snapshots", "").(map[string]any)["name"].(string)
+	one := c.ok("POST", "/collections/docs/snapshots", "").(map[string]any)["name"].(string)
+	p.stop(t)
+	fullPath := filepath.Join(src, "snapshots", ".full", full)
+	onePath := filepath.Join(src, "snapshots", "docs", one)
+
+	count := func(c *client, coll string) float64 {
+		t.Helper()
+		return c.ok("POST", "/collections/"+coll+"/points/count", `{"exact": true}`).(map[string]any)["count"].(float64)
+	}
+	// fails runs the server with args and expects it to exit non-zero
+	// with want in its log.
+	fails := func(dir, want string, args ...string) {
+		t.Helper()
+		p := start(t, bin, append([]string{"--data-dir", dir, "--http-port", "0"}, args...)...)
+		select {
+		case err := <-p.done:
+			if err == nil || !strings.Contains(p.logs.String(), want) {
+				t.Fatalf("%v: exit %v, want a failure saying %q:\n%s", args, err, want, p.logs)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%v: still running, want a refusal:\n%s", args, p.logs)
+		}
+	}
+
+	dst := filepath.Join(t.TempDir(), "dst")
+	p = start(t, bin, "--data-dir", dst, "--http-port", "0", "--storage-snapshot", fullPath)
+	c = &client{t: t, base: "http://" + p.logs.addr(t), http: &http.Client{Timeout: 30 * time.Second}}
+	if n := count(c, "docs"); n != 3 {
+		t.Fatalf("after --storage-snapshot: %v points, want 3", n)
+	}
+	c.ok("PUT", "/collections/docs/points?wait=true", `{"points": [{"id": 4, "vector": [2, 2]}]}`)
+	p.stop(t)
+
+	// Existing collections are not replaced without --force-snapshot.
+	fails(dst, "--force-snapshot", "--storage-snapshot", fullPath)
+	fails(dst, "--force-snapshot", "--snapshot", onePath+":docs")
+	fails(dst, "no such file", "--snapshot", onePath+".missing:other")
+
+	p = start(t, bin, "--data-dir", dst, "--http-port", "0", "--snapshot", onePath+":copy", "--snapshot", onePath+":docs", "--force-snapshot")
+	c = &client{t: t, base: "http://" + p.logs.addr(t), http: &http.Client{Timeout: 30 * time.Second}}
+	if n := count(c, "docs"); n != 3 {
+		t.Fatalf("docs after --snapshot --force-snapshot: %v points, want 3 (the 4th was written after the snapshot)", n)
+	}
+	if n := count(c, "copy"); n != 3 {
+		t.Fatalf("copy after --snapshot: %v points, want 3", n)
+	}
+	p.stop(t)
+}

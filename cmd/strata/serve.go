@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -72,6 +73,10 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		}
 		log.Info("database closed")
 	}()
+
+	if err := recoverAtStart(ctx, db, cfg, log); err != nil {
+		return err
+	}
 
 	started := time.Now()
 	m := newMetrics(db, strataVersion(), cfg.MaxConcurrentRequests)
@@ -162,6 +167,56 @@ func runServer(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 	case <-sctx.Done():
 		log.Warn("in-flight gRPC calls did not finish in time; closing their connections")
 		gsrv.Stop()
+	}
+	return nil
+}
+
+// recoverAtStart recovers the snapshots named by --storage-snapshot and
+// --snapshot before the APIs start, as Qdrant does at start-up. Each is
+// verified in full before it replaces anything; an existing collection is
+// replaced only with --force-snapshot (for a full snapshot: the database
+// must be empty without it).
+func recoverAtStart(ctx context.Context, db *strata.DB, cfg *config, log *slog.Logger) error {
+	if cfg.StorageSnapshot == "" && len(cfg.Snapshots) == 0 {
+		return nil
+	}
+	existing, err := db.ListCollections(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.StorageSnapshot != "" {
+		if len(existing) > 0 && !cfg.ForceSnapshot {
+			return fmt.Errorf("--storage-snapshot: the database already has collections %q; add --force-snapshot to replace those the snapshot holds", existing)
+		}
+		f, err := os.Open(cfg.StorageSnapshot)
+		if err != nil {
+			return fmt.Errorf("--storage-snapshot: %w", err)
+		}
+		colls, err := db.RecoverFullSnapshot(ctx, f, strata.RecoverOptions{})
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--storage-snapshot %s: %w", cfg.StorageSnapshot, err)
+		}
+		names := make([]string, len(colls))
+		for i, c := range colls {
+			names[i] = c.Name()
+		}
+		log.Info("recovered a full snapshot", "file", cfg.StorageSnapshot, "collections", names)
+	}
+	for _, s := range cfg.Snapshots {
+		if _, err := db.Collection(s.collection); err == nil && !cfg.ForceSnapshot {
+			return fmt.Errorf("--snapshot %s:%s: collection %q exists; add --force-snapshot to replace it", s.path, s.collection, s.collection)
+		}
+		f, err := os.Open(s.path)
+		if err != nil {
+			return fmt.Errorf("--snapshot: %w", err)
+		}
+		_, err = db.RecoverSnapshot(ctx, s.collection, f, strata.RecoverOptions{})
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--snapshot %s:%s: %w", s.path, s.collection, err)
+		}
+		log.Info("recovered a collection snapshot", "file", s.path, "collection", s.collection)
 	}
 	return nil
 }
