@@ -799,36 +799,51 @@ func damaged(err error) error {
 	return base.InvalidArgumentf("snapshot archive is damaged or truncated: %v", err)
 }
 
-// extractSnapshot extracts the archive in the file spool into dir, checking
-// every file against the header, and fsyncs every file and directory.
-func (db *DB) extractSnapshot(ctx context.Context, spool, dir string) (*snapshotHeader, error) {
+// openArchive opens the archive in the file spool (zstd-compressed tar)
+// and decodes its first entry, which must be the JSON header headerName,
+// into hdr; what names the archive in errors. done closes it.
+func (db *DB) openArchive(ctx context.Context, spool, what, headerName string, hdr any) (tr *tar.Reader, done func(), err error) {
 	f, err := db.fs.Open(spool)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer f.Close()
 	zr, err := zstd.NewReader(bufio.NewReaderSize(f, 1<<20), zstd.WithDecoderMaxWindow(128<<20), zstd.WithDecoderConcurrency(1))
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
-	defer zr.Close()
-	tr := tar.NewReader(ctxReader{ctx, zr})
-
+	done = func() { zr.Close(); f.Close() }
+	tr = tar.NewReader(ctxReader{ctx, zr})
 	th, err := tr.Next()
 	if err != nil {
-		return nil, damaged(err)
+		done()
+		return nil, nil, damaged(err)
 	}
-	if th.Name != snapshotHeaderName || th.Size > maxSnapshotHeader {
-		return nil, base.InvalidArgumentf("snapshot archive: the first entry is %q (%d bytes), expected the header %s", th.Name, th.Size, snapshotHeaderName)
+	if th.Name != headerName || th.Size > maxSnapshotHeader {
+		done()
+		return nil, nil, base.InvalidArgumentf("%s: the first entry is %q (%d bytes), expected the header %s", what, th.Name, th.Size, headerName)
 	}
 	hb, err := io.ReadAll(tr)
 	if err != nil {
-		return nil, damaged(err)
+		done()
+		return nil, nil, damaged(err)
 	}
+	if err := json.Unmarshal(hb, hdr); err != nil {
+		done()
+		return nil, nil, base.InvalidArgumentf("%s: header %s: %v", what, headerName, err)
+	}
+	return tr, done, nil
+}
+
+// extractSnapshot extracts the archive in the file spool into dir, checking
+// every file against the header, and fsyncs every file and directory.
+func (db *DB) extractSnapshot(ctx context.Context, spool, dir string) (*snapshotHeader, error) {
 	var hdr snapshotHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, base.InvalidArgumentf("snapshot archive: header %s: %v", snapshotHeaderName, err)
+	tr, done, err := db.openArchive(ctx, spool, "snapshot archive", snapshotHeaderName, &hdr)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	expect, err := checkHeader(&hdr)
 	if err != nil {
 		return nil, err

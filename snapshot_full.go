@@ -33,7 +33,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -385,32 +384,12 @@ func (db *DB) RecoverFullSnapshot(ctx context.Context, r io.Reader, opts Recover
 // its i-th collection archive to <work>/<i>, each checked against the
 // header's size and SHA-256.
 func (db *DB) extractFullSnapshot(ctx context.Context, spool, work string) (*fullSnapshotHeader, error) {
-	f, err := db.fs.Open(spool)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := zstd.NewReader(bufio.NewReaderSize(f, 1<<20), zstd.WithDecoderMaxWindow(128<<20), zstd.WithDecoderConcurrency(1))
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	tr := tar.NewReader(ctxReader{ctx, zr})
-	th, err := tr.Next()
-	if err != nil {
-		return nil, damaged(err)
-	}
-	if th.Name != fullSnapshotHeaderName || th.Size > maxSnapshotHeader {
-		return nil, base.InvalidArgumentf("full snapshot archive: the first entry is %q (%d bytes), expected the header %s", th.Name, th.Size, fullSnapshotHeaderName)
-	}
-	hb, err := io.ReadAll(tr)
-	if err != nil {
-		return nil, damaged(err)
-	}
 	var hdr fullSnapshotHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, base.InvalidArgumentf("full snapshot archive: header %s: %v", fullSnapshotHeaderName, err)
+	tr, done, err := db.openArchive(ctx, spool, "full snapshot archive", fullSnapshotHeaderName, &hdr)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	if hdr.Format != fullSnapshotFormat {
 		return nil, base.InvalidArgumentf("full snapshot archive: unsupported format %d (this version reads format %d)", hdr.Format, fullSnapshotFormat)
 	}
