@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/api/internal/serve"
 )
 
 // apiError is an error with its gRPC code and the exact message to answer.
@@ -140,29 +141,6 @@ func joinPath(a, b string) string {
 	return a + "." + b
 }
 
-// rebasedError is a root error whose message names the request's parts as
-// the gRPC request does; it keeps the root error's sentinels.
-type rebasedError struct {
-	err error
-	msg string
-}
-
-func (e *rebasedError) Error() string { return e.msg }
-func (e *rebasedError) Unwrap() error { return e.err }
-
-// rebase rewrites the name the root gives a request in its error messages
-// into the gRPC request's, as api/rest does: the root calls a single query
-// "query" and the entries of a batch "queries[i]"; here they are the
-// request itself ("limit", "query.fusion") and field[i]
-// ("query_points[i]", "recommend_points[i]", "search_points[i]").
-func rebase(err error, from, to string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	i := strings.Index(msg, ": "+from)
-	if i < 0 {
-		return err
-	}
-	return &rebasedError{err: err, msg: msg[:i+2] + to + msg[i+2+len(from):]}
-}
+// rebase is serve.Rebase: errors name the request's parts as the request
+// does.
+func rebase(err error, from, to string) error { return serve.Rebase(err, from, to) }

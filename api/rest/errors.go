@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/api/internal/serve"
 )
 
 // apiError is an error with its HTTP status and the exact message to
@@ -144,29 +145,6 @@ func writeError(w http.ResponseWriter, status int, msg string, seconds float64) 
 	writeJSON(w, status, errorEnvelope{Status: errorStatusJSON{Error: msg}, Time: seconds})
 }
 
-// rebasedError is a root error whose message names the request's parts as
-// the body does; it keeps the root error's sentinels for errorStatus.
-type rebasedError struct {
-	err error
-	msg string
-}
-
-func (e *rebasedError) Error() string { return e.msg }
-func (e *rebasedError) Unwrap() error { return e.err }
-
-// rebase rewrites the name the root gives a request in its error messages
-// into the body's: the root calls a single query "query" ("query.limit",
-// "query.query.fusion") and the queries of a batch "queries[i]"; in a
-// REST body they are the body itself ("limit", "query.fusion") and
-// "searches[i]".
-func rebase(err error, from, to string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	i := strings.Index(msg, ": "+from)
-	if i < 0 {
-		return err
-	}
-	return &rebasedError{err: err, msg: msg[:i+2] + to + msg[i+2+len(from):]}
-}
+// rebase is serve.Rebase: errors name the request's parts as the request
+// does.
+func rebase(err error, from, to string) error { return serve.Rebase(err, from, to) }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"strings"
 )
 
 // Access is what a request needs from the caller's key.
@@ -133,4 +134,33 @@ func (s *Slots) Release() {
 	if s != nil {
 		<-s.ch
 	}
+}
+
+// rebasedError is a root error whose message names the request's parts as
+// the protocol's request does; it keeps the root error's sentinels.
+type rebasedError struct {
+	err error
+	msg string
+}
+
+func (e *rebasedError) Error() string { return e.msg }
+func (e *rebasedError) Unwrap() error { return e.err }
+
+// Rebase rewrites the name the root package gives a request in its error
+// messages into the protocol's: the root calls a single query "query"
+// ("query.limit", "query.query.fusion") and the entries of a batch
+// "queries[i]"; a REST body or a gRPC request is the request itself
+// ("limit", "query.fusion"), and its batch entries are "searches[i]" or
+// "query_points[i]". Only the first path after the sentinel's text is
+// rewritten; err's sentinels still match with errors.Is.
+func Rebase(err error, from, to string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	i := strings.Index(msg, ": "+from)
+	if i < 0 {
+		return err
+	}
+	return &rebasedError{err: err, msg: msg[:i+2] + to + msg[i+2+len(from):]}
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -81,5 +82,28 @@ func TestSlots(t *testing.T) {
 	s.Release()
 	if s.InUse() != 0 {
 		t.Fatalf("%d still in use", s.InUse())
+	}
+}
+
+func TestRebase(t *testing.T) {
+	sentinel := errors.New("strata: invalid argument")
+	err := fmt.Errorf("%w: dimension mismatch: query.prefetch[0].query.nearest: expected dimension 2, got 3", sentinel)
+	got := Rebase(err, "query.", "")
+	if want := "strata: invalid argument: dimension mismatch: prefetch[0].query.nearest: expected dimension 2, got 3"; got.Error() != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if !errors.Is(got, sentinel) {
+		t.Error("the sentinel is lost")
+	}
+	batch := fmt.Errorf("%w: queries[2].limit: 0 is out of range", sentinel)
+	if got := Rebase(batch, "queries[", "searches["); got.Error() != "strata: invalid argument: searches[2].limit: 0 is out of range" {
+		t.Errorf("batch: %q", got)
+	}
+	other := fmt.Errorf("%w: filter.must[0]: bad", sentinel)
+	if Rebase(other, "query.", "") != other {
+		t.Error("an error without the path was changed")
+	}
+	if Rebase(nil, "query.", "") != nil {
+		t.Error("nil")
 	}
 }
