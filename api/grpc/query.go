@@ -54,23 +54,30 @@ func (f *queryFields) toQuery(path string) (strata.QueryRequest, error) {
 		return req, err
 	}
 	req.Offset = offsetInt(f.offset)
-	if req.Filter, err = toFilter(f.filter, path); err != nil {
-		return req, err
+	err = applyCommon(&req, path, f.filter, f.params, f.threshold, f.lookupFrom, f.withPayload, f.withVectors)
+	return req, err
+}
+
+// applyCommon decodes the fields that query and recommend requests share
+// into req; path prefixes error messages.
+func applyCommon(req *strata.QueryRequest, path string, filter *qdrant.Filter, params *qdrant.SearchParams, threshold *float32,
+	lookup *qdrant.LookupLocation, payload *qdrant.WithPayloadSelector, vectors *qdrant.WithVectorsSelector) error {
+	var err error
+	if req.Filter, err = toFilter(filter, path); err != nil {
+		return err
 	}
-	if req.HnswEf, req.Exact, err = searchParams(f.params, joinPath(path, "params")); err != nil {
-		return req, err
+	if req.HnswEf, req.Exact, err = searchParams(params, joinPath(path, "params")); err != nil {
+		return err
 	}
-	req.ScoreThreshold = f.threshold
-	if req.LookupFrom, err = lookupFrom(f.lookupFrom, joinPath(path, "lookup_from")); err != nil {
-		return req, err
+	req.ScoreThreshold = threshold
+	if req.LookupFrom, err = lookupFrom(lookup, joinPath(path, "lookup_from")); err != nil {
+		return err
 	}
-	if req.WithPayload, err = withPayload(f.withPayload, false, joinPath(path, "with_payload")); err != nil {
-		return req, err
+	if req.WithPayload, err = withPayload(payload, false, joinPath(path, "with_payload")); err != nil {
+		return err
 	}
-	if req.WithVectors, err = withVectors(f.withVectors, joinPath(path, "with_vectors")); err != nil {
-		return req, err
-	}
-	return req, nil
+	req.WithVectors, err = withVectors(vectors, joinPath(path, "with_vectors"))
+	return err
 }
 
 func queryPointsFields(qp *qdrant.QueryPoints) *queryFields {
@@ -481,23 +488,8 @@ func (f *recommendFields) toQuery(path string) (strata.QueryRequest, error) {
 	if f.using != nil {
 		req.Using = *f.using
 	}
-	if req.Filter, err = toFilter(f.filter, path); err != nil {
-		return req, err
-	}
-	if req.HnswEf, req.Exact, err = searchParams(f.params, joinPath(path, "params")); err != nil {
-		return req, err
-	}
-	req.ScoreThreshold = f.threshold
-	if req.LookupFrom, err = lookupFrom(f.lookupFrom, joinPath(path, "lookup_from")); err != nil {
-		return req, err
-	}
-	if req.WithPayload, err = withPayload(f.withPayload, false, joinPath(path, "with_payload")); err != nil {
-		return req, err
-	}
-	if req.WithVectors, err = withVectors(f.withVectors, joinPath(path, "with_vectors")); err != nil {
-		return req, err
-	}
-	return req, nil
+	err = applyCommon(&req, path, f.filter, f.params, f.threshold, f.lookupFrom, f.withPayload, f.withVectors)
+	return req, err
 }
 
 // toRecommend converts RecommendPoints; path prefixes error messages.
