@@ -153,27 +153,6 @@ func matchKey(key []byte, names ...string) (idx int, ok bool) {
 	return -1, true // an unknown key: ignored, as encoding/json does
 }
 
-// fastFields fills dst (one RawMessage per name) from the JSON object b,
-// the last occurrence of a key winning as with encoding/json. ok is false
-// when b is not an object or a key needs encoding/json's judgement.
-func fastFields(b []byte, names []string, dst []json.RawMessage) bool {
-	end, ok := fastFieldsAt(b, 0, names, dst)
-	return ok && skipSpace(b, end) == len(b)
-}
-
-// fastFieldsAt is fastFields for the object at b[i]; it returns the
-// offset just past the object.
-func fastFieldsAt(b []byte, i int, names []string, dst []json.RawMessage) (int, bool) {
-	return eachField(b, i, func(key []byte, vs int) (int, bool) {
-		n, ok := matchKey(key, names...)
-		ve := skipValue(b, vs)
-		if n >= 0 {
-			dst[n] = b[vs:ve]
-		}
-		return ve, ok
-	})
-}
-
 var pointFields = []string{"id", "vector", "payload"}
 
 // fastPointList decodes a list of points (PointStruct) from valid JSON.
