@@ -1379,10 +1379,10 @@ type filterOracle struct {
 	fails   int
 
 	// Statistics, logged at the end.
-	filters, empty, all     int
-	hnswQueries, hnswShort  int
-	hnswRecallSum           float64
-	shrinkCalls, checkedPts int
+	filters, empty, all    int
+	hnswQueries, hnswShort int
+	hnswRecallSum          float64
+	shrinkCalls            int
 }
 
 var foIndexes = map[string]FieldSchema{

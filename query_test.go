@@ -63,14 +63,6 @@ func qCheck(t *testing.T, what string, hits []ScoredPoint, want ...qHit) {
 	}
 }
 
-func qIDs(hits []ScoredPoint) []uint64 {
-	out := make([]uint64, len(hits))
-	for i, h := range hits {
-		out[i] = h.ID.Num()
-	}
-	return out
-}
-
 // qMust(f())(t) returns f's result, failing t on f's error.
 func qMust[T any](v T, err error) func(*testing.T) T {
 	return func(t *testing.T) T {

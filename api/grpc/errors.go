@@ -63,11 +63,6 @@ func collectionNotFound(name string) error {
 	return &apiError{code: codes.NotFound, msg: fmt.Sprintf("Not found: Collection `%s` doesn't exist!", name)}
 }
 
-// pointNotFound is Qdrant's NotFound for a missing point.
-func pointNotFound(id strata.PointID) error {
-	return &apiError{code: codes.NotFound, msg: fmt.Sprintf("Not found: No point with id %s found", id)}
-}
-
 // toStatus maps an error to a gRPC status: the one table from Strata's
 // sentinel errors to Qdrant's codes (those of Qdrant's tonic server:
 // InvalidArgument for bad input, NotFound, AlreadyExists, Unavailable
@@ -116,18 +111,6 @@ func detail(err error) string {
 		}
 	}
 	return strings.TrimPrefix(msg, "strata: ")
-}
-
-// prefixErr names the batch entry in a root error's message.
-func prefixErr(err error, prefix string) error {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return err
-	}
-	if errors.Is(err, strata.ErrInvalidArgument) {
-		return &apiError{code: codes.InvalidArgument, msg: "Wrong input: " + prefix + ": " + detail(err)}
-	}
-	return err
 }
 
 // joinPath joins two parts of a field path with a dot.
