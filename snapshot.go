@@ -844,42 +844,14 @@ func (db *DB) extractSnapshot(ctx context.Context, spool, dir string) (*snapshot
 		return nil, err
 	}
 	defer done()
-	expect, err := checkHeader(&hdr)
-	if err != nil {
+	if err := checkHeader(&hdr); err != nil {
 		return nil, err
 	}
 	if err := vfs.MkdirAllSync(db.fs, path.Join(dir, "segments"), 0o755); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for {
-		th, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, damaged(err)
-		}
-		e, ok := expect[th.Name]
-		switch {
-		case !ok:
-			return nil, base.InvalidArgumentf("snapshot archive: entry %q is not listed in the header", th.Name)
-		case seen[th.Name]:
-			return nil, base.InvalidArgumentf("snapshot archive: entry %q appears twice", th.Name)
-		case th.Typeflag != tar.TypeReg:
-			return nil, base.InvalidArgumentf("snapshot archive: entry %q is not a regular file", th.Name)
-		case th.Size != e.Size:
-			return nil, base.InvalidArgumentf("snapshot archive: entry %q has %d bytes, the header says %d", th.Name, th.Size, e.Size)
-		}
-		seen[th.Name] = true
-		if err := db.extractFile(tr, path.Join(dir, th.Name), e); err != nil {
-			return nil, err
-		}
-	}
-	for _, e := range hdr.Files {
-		if !seen[e.Name] {
-			return nil, base.InvalidArgumentf("snapshot archive is truncated: %s, listed in the header, is missing", e.Name)
-		}
+	if err := db.extractEntries(tr, "snapshot archive", hdr.Files, func(e snapshotFileEntry) string { return path.Join(dir, e.Name) }); err != nil {
+		return nil, err
 	}
 	for _, d := range []string{path.Join(dir, "segments"), dir} {
 		if err := db.fs.SyncDir(d); err != nil {
@@ -889,33 +861,76 @@ func (db *DB) extractSnapshot(ctx context.Context, spool, dir string) (*snapshot
 	return &hdr, nil
 }
 
-// checkHeader validates an archive header and returns its files by name.
-func checkHeader(hdr *snapshotHeader) (map[string]snapshotFileEntry, error) {
+// extractEntries reads the rest of an archive (what names it in errors):
+// every entry must be one of listed (names already checked unique), once,
+// a regular file of the listed size, and is written to dest(entry) with
+// its SHA-256 checked (extractFile); every listed entry must be present.
+func (db *DB) extractEntries(tr *tar.Reader, what string, listed []snapshotFileEntry, dest func(snapshotFileEntry) string) error {
+	index := make(map[string]int, len(listed))
+	for i, e := range listed {
+		index[e.Name] = i
+	}
+	seen := make([]bool, len(listed))
+	for {
+		th, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return damaged(err)
+		}
+		i, ok := index[th.Name]
+		switch {
+		case !ok:
+			return base.InvalidArgumentf("%s: entry %q is not listed in the header", what, th.Name)
+		case seen[i]:
+			return base.InvalidArgumentf("%s: entry %q appears twice", what, th.Name)
+		case th.Typeflag != tar.TypeReg:
+			return base.InvalidArgumentf("%s: entry %q is not a regular file", what, th.Name)
+		case th.Size != listed[i].Size:
+			return base.InvalidArgumentf("%s: entry %q has %d bytes, the header says %d", what, th.Name, th.Size, listed[i].Size)
+		}
+		seen[i] = true
+		if err := db.extractFile(tr, dest(listed[i]), listed[i]); err != nil {
+			return err
+		}
+	}
+	for i, e := range listed {
+		if !seen[i] {
+			return base.InvalidArgumentf("%s is truncated: %s, listed in the header, is missing", what, e.Name)
+		}
+	}
+	return nil
+}
+
+// checkHeader validates an archive header: format, names (unique, inside
+// the archive layout), sizes and digests, and the files every snapshot has.
+func checkHeader(hdr *snapshotHeader) error {
 	if hdr.Format != snapshotFormat {
-		return nil, base.InvalidArgumentf("snapshot archive: unsupported format %d (this version reads format %d)", hdr.Format, snapshotFormat)
+		return base.InvalidArgumentf("snapshot archive: unsupported format %d (this version reads format %d)", hdr.Format, snapshotFormat)
 	}
 	if hdr.Points < 0 {
-		return nil, base.InvalidArgumentf("snapshot archive: header: negative point count")
+		return base.InvalidArgumentf("snapshot archive: header: negative point count")
 	}
 	expect := make(map[string]snapshotFileEntry, len(hdr.Files))
 	for _, e := range hdr.Files {
 		if !validArchivePath(e.Name) {
-			return nil, base.InvalidArgumentf("snapshot archive: header: bad file name %q", e.Name)
+			return base.InvalidArgumentf("snapshot archive: header: bad file name %q", e.Name)
 		}
 		if _, dup := expect[e.Name]; dup {
-			return nil, base.InvalidArgumentf("snapshot archive: header: %q listed twice", e.Name)
+			return base.InvalidArgumentf("snapshot archive: header: %q listed twice", e.Name)
 		}
 		if e.Size < 0 || !isSHA256Hex(e.SHA256) {
-			return nil, base.InvalidArgumentf("snapshot archive: header: bad size or sha256 for %q", e.Name)
+			return base.InvalidArgumentf("snapshot archive: header: bad size or sha256 for %q", e.Name)
 		}
 		expect[e.Name] = e
 	}
 	for _, need := range []string{"config.json", "MANIFEST"} {
 		if _, ok := expect[need]; !ok {
-			return nil, base.InvalidArgumentf("snapshot archive: header does not list %s", need)
+			return base.InvalidArgumentf("snapshot archive: header does not list %s", need)
 		}
 	}
-	return expect, nil
+	return nil
 }
 
 // validArchivePath accepts the paths a collection's files have in an

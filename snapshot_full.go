@@ -29,7 +29,6 @@ package strata
 // renames it into place and fsyncs the directory; Open removes leftovers.
 
 import (
-	"archive/tar"
 	"bufio"
 	"context"
 	"crypto/sha256"
@@ -412,36 +411,15 @@ func (db *DB) extractFullSnapshot(ctx context.Context, spool, work string) (*ful
 		}
 		index[m.Name] = i
 	}
-	seen := make([]bool, len(hdr.Collections))
-	for {
-		th, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, damaged(err)
-		}
-		i, ok := index[th.Name]
-		switch {
-		case !ok:
-			return nil, base.InvalidArgumentf("full snapshot archive: entry %q is not listed in the header", th.Name)
-		case seen[i]:
-			return nil, base.InvalidArgumentf("full snapshot archive: entry %q appears twice", th.Name)
-		case th.Typeflag != tar.TypeReg:
-			return nil, base.InvalidArgumentf("full snapshot archive: entry %q is not a regular file", th.Name)
-		case th.Size != hdr.Collections[i].Size:
-			return nil, base.InvalidArgumentf("full snapshot archive: entry %q has %d bytes, the header says %d", th.Name, th.Size, hdr.Collections[i].Size)
-		}
-		seen[i] = true
-		m := hdr.Collections[i]
-		if err := db.extractFile(tr, path.Join(work, fmt.Sprint(i)), snapshotFileEntry{Name: m.Name, Size: m.Size, SHA256: m.SHA256}); err != nil {
-			return nil, err
-		}
-	}
+	listed := make([]snapshotFileEntry, len(hdr.Collections))
 	for i, m := range hdr.Collections {
-		if !seen[i] {
-			return nil, base.InvalidArgumentf("full snapshot archive is truncated: %s, listed in the header, is missing", m.Name)
-		}
+		listed[i] = snapshotFileEntry{Name: m.Name, Size: m.Size, SHA256: m.SHA256}
+	}
+	err = db.extractEntries(tr, "full snapshot archive", listed, func(e snapshotFileEntry) string {
+		return path.Join(work, fmt.Sprint(index[e.Name]))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &hdr, nil
 }
